@@ -1,0 +1,32 @@
+"""ember: a deep-learning framework on NumPy that shows forward and backward propagation.
+
+    import ember
+    x = ember.tensor([[0.5, 0.1]], requires_grad=True)
+    loss = (x @ ember.randn(2, 2)).sigmoid().sum()
+    loss.backward()
+"""
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
+                      manual_seed, set_default_dtype)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+                       randn_like, randperm, tensor, zeros, zeros_like)
+from .ops import (abs, add, amax, amin, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp,
+                  clone, cos, cumsum, div, dot, einsum, elu, eq, exp, flatten, flip, gather,
+                  ge, gelu, gt, hardtanh, index_select, isfinite, isinf, isnan, le, leaky_relu,
+                  log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor,
+                  logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul,
+                  ne, neg, norm, outer, permute, pow, prod, relu, repeat, reshape, roll, rsqrt,
+                  scatter_add, selu, sigmoid, sign, silu, sin, softmax, softplus, sort, split,
+                  sqrt, squeeze, stack, std, sub, sum, tanh, topk, transpose, tril, triu,
+                  unflatten, unsqueeze, var, where)
+from .tensor import Tensor
+
+clip = clamp
+bool = bool_  # noqa: A001  (ember.bool, like torch.bool)
+long = int64
+double = float64
+float = float32  # noqa: A001
+
+__version__ = "0.1.0"

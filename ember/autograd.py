@@ -1,0 +1,437 @@
+"""Reverse-mode autodiff: `Function` (forward on arrays, backward in ember ops), the graph walk,
+grad-mode switches and `gradcheck`.
+
+Every op call that needs a gradient leaves one `Node` behind: the op's context. It remembers the
+op, the inputs it came from and what backward needs. `backward` walks the nodes in reverse
+topological order (iteratively: a 100,000-op chain is fine) and applies the chain rule
+    dL/dx = sum over uses u of x:  (du/dx)^T dL/du
+"""
+import functools
+import threading
+
+import numpy as np
+
+_Tensor = None  # set by ember.tensor: Function.apply wraps its results in it
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled():
+    return _grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off; a context manager and a decorator."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self.prev = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.prev
+
+    def __call__(self, fn):
+        mode = self.mode
+        _grad_mode.enabled = self.prev  # used as a decorator: undo the switch made by __init__
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class _GradModeSwitch:
+    mode = True
+
+    def __enter__(self):
+        self.prev = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.prev
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeSwitch):
+    """Record no graph inside: `with ember.no_grad():` or `@ember.no_grad()`."""
+
+    mode = False
+
+
+class enable_grad(_GradModeSwitch):
+    """Record the graph again inside a `no_grad` block."""
+
+    mode = True
+
+
+class _NoGradContext:
+    """The context forward gets when no graph is recorded: it keeps nothing."""
+
+    __slots__ = ()
+
+    def save_for_backward(self, *arrays):
+        pass
+
+    def __setattr__(self, name, value):
+        pass
+
+
+_NO_CTX = _NoGradContext()
+
+
+class Node:
+    """One recorded op call: the op's context and a node of the graph.
+
+    forward stores what backward needs with `save_for_backward(*arrays)` (inputs, the output or
+    intermediates) or as plain attributes for small non-array facts (shapes, dims).
+    """
+
+    def __init__(self, fn, args):
+        self.fn = fn
+        self.inputs = args
+        self.needs_input_grad = tuple(isinstance(a, _Tensor) and a._requires_grad for a in args)
+        self._to_save = None
+        self._saved = None
+        self._freed = False
+        self.hooks = None
+        self.output = None  # (shape, dtype, version box) of the output, for checks and printing
+
+    @property
+    def name(self):
+        return self.fn.name
+
+    def save_for_backward(self, *arrays):
+        self._to_save = arrays
+
+    def _resolve_saved(self, out_array, out_tensor):
+        """Map each saved array to the tensor it is (an input, the output) or a constant."""
+        saved = []
+        for arr in self._to_save:
+            if arr is out_array:
+                saved.append((None, out_tensor._version[0], arr))
+                continue
+            for a in self.inputs:
+                if isinstance(a, _Tensor) and a._data is arr:
+                    saved.append((a, a._version[0], arr))
+                    break
+            else:
+                saved.append((False, 0, arr))
+        self._saved = saved
+        self._to_save = None
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                f"{self.fn.name}: trying to backward through the graph a second time; its saved "
+                "arrays were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to call it twice.")
+        out = []
+        for src, version, arr in self._saved or ():
+            if src is None:  # the op's own output: rebuilt, pointing back at this node
+                box = self.output[2]
+                if box[0] != version:
+                    self._raise_modified(arr.shape, version, box[0])
+                t = _Tensor(arr, requires_grad=True, _grad_fn=self)
+                t._version = box
+            elif src is False:
+                t = _Tensor(arr)
+            else:
+                if src._version[0] != version:
+                    self._raise_modified(arr.shape, version, src._version[0])
+                t = src
+            out.append(t)
+        return tuple(out)
+
+    def _raise_modified(self, shape, saved_version, now):
+        raise RuntimeError(
+            f"{self.fn.name}: a tensor of shape {tuple(shape)} that backward needs was modified by "
+            f"an in-place operation (saved at version {saved_version}, now at version {now}). "
+            "Clone it before modifying it, or modify a copy.")
+
+    def free(self):
+        self._saved = None
+        self._freed = True
+
+    def __repr__(self):
+        return f"<{self.fn.name}Backward>"
+
+
+class Function:
+    """An op: `forward(ctx, *arrays)` returns an array; `backward(ctx, grad)` returns one gradient
+    (a Tensor or None) per input, written with ember ops so it is differentiable too."""
+
+    name = "op"
+    is_view = False  # output shares the input's memory: it shares its version counter too
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        T = _Tensor
+        needs = False
+        arrays = []
+        for a in args:
+            if isinstance(a, T):
+                arrays.append(a._data)
+                if a._requires_grad:
+                    needs = True
+            else:
+                arrays.append(a)
+        if not (needs and _grad_mode.enabled):
+            out = T(cls.forward(_NO_CTX, *arrays, **kwargs))
+            if cls.is_view:
+                out._version = args[0]._version
+            return out
+        ctx = Node(cls, args)
+        out_array = cls.forward(ctx, *arrays, **kwargs)
+        out = T(out_array, requires_grad=True, _grad_fn=ctx)
+        if cls.is_view:
+            out._version = args[0]._version
+        ctx.output = (out_array.shape, out_array.dtype, out._version)
+        if ctx._to_save is not None:
+            ctx._resolve_saved(out_array, out)
+        return out
+
+
+def _topological_order(root):
+    """Nodes reachable from root, each before the nodes it feeds (iterative DFS)."""
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        node, it = stack[-1]
+        for a in it:
+            if isinstance(a, _Tensor) and a.grad_fn is not None and id(a.grad_fn) not in seen:
+                seen.add(id(a.grad_fn))
+                stack.append((a.grad_fn, iter(a.grad_fn.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _accumulate(store, key, g):
+    prev = store.get(key)
+    store[key] = g if prev is None else prev + g
+
+
+def _check_grad(node, i, g):
+    x = node.inputs[i]
+    if g.shape != x.shape:
+        raise RuntimeError(
+            f"{node.fn.name}: backward returned a gradient of shape {g.shape} for input {i} of "
+            f"shape {x.shape} (a bug in the op)")
+
+
+def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=None):
+    """Backpropagate from `tensors` (each seeded with its grad). With `inputs` given, return their
+    gradients instead of accumulating into `.grad` (the `ember.autograd.grad` form)."""
+    node_grads, leaf_grads = {}, {}
+    roots = []
+    for t, g in zip(tensors, grads):
+        if not t.requires_grad:
+            raise RuntimeError(
+                "backward: the tensor does not require grad and has no grad_fn (nothing in its "
+                "history requires grad, or it was computed under no_grad)")
+        if t.grad_fn is None:
+            _accumulate(leaf_grads, t, g)
+        else:
+            _accumulate(node_grads, t.grad_fn, g)
+            roots.append(t.grad_fn)
+    wanted = None if inputs is None else {id(t) for t in inputs}
+    with set_grad_enabled(create_graph):
+        if len(roots) == 1:
+            order = _topological_order(roots[0])
+        else:
+            order = _merged_order(roots)
+        for node in order:
+            g = node_grads.pop(node, None)
+            if g is None:
+                continue
+            if node.hooks:
+                g = _run_hooks(node.hooks, g)
+            if node._freed:
+                node.saved_tensors  # raises the clear second-backward error
+            result = node.fn.backward(node, g)
+            if not isinstance(result, tuple):
+                result = (result,)
+            for i, gi in enumerate(result):
+                if gi is None or not node.needs_input_grad[i]:
+                    continue
+                _check_grad(node, i, gi)
+                x = node.inputs[i]
+                if x.grad_fn is None:
+                    _accumulate(leaf_grads, x, gi)
+                else:
+                    _accumulate(node_grads, x.grad_fn, gi)
+            if not retain_graph:
+                node.free()
+    if inputs is not None:
+        return tuple(leaf_grads.get(t) for t in inputs)
+    for leaf, g in leaf_grads.items():
+        _accumulate_into_leaf(leaf, g, create_graph)
+    return None
+
+
+def _merged_order(roots):
+    seen, order = set(), []
+    for r in roots:
+        for node in _topological_order(r):
+            if id(node) not in seen:
+                seen.add(id(node))
+                order.append(node)
+    # a node must come before every node it feeds: sort by depth from the inputs
+    depth = {}
+    for node in reversed(order):
+        d = 0
+        for a in node.inputs:
+            if isinstance(a, _Tensor) and a.grad_fn is not None:
+                d = max(d, depth[id(a.grad_fn)] + 1)
+        depth[id(node)] = d
+    order.sort(key=lambda n: -depth[id(n)])
+    return order
+
+
+def _run_hooks(hooks, g):
+    for hook in hooks:
+        new = hook(g)
+        if new is not None:
+            g = new
+    return g
+
+
+def _accumulate_into_leaf(leaf, g, create_graph):
+    """PyTorch's rule: a leaf's .grad is the sum of the gradients of every backward since the
+    last zero_grad. Without create_graph the sum is taken in place."""
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g)
+    if g.dtype != leaf.dtype:
+        g = g.to(leaf.dtype)
+    if leaf.grad is None:
+        if create_graph:
+            leaf.grad = g
+        else:
+            leaf.grad = _Tensor(np.array(g._data, copy=True))  # the array may be shared
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        np.add(leaf.grad._data, g._data, out=leaf.grad._data)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of `outputs` with respect to `inputs`, returned (not accumulated into .grad)."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grads = [_seed_grad(o, g, "grad") for o, g in zip(outputs, _as_tuple(grad_outputs))]
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs)
+    for t, g in zip(inputs, result):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: an input of shape {t.shape} was not used in the graph of the outputs "
+                "(pass allow_unused=True to get None for it)")
+    return result
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+
+
+def _seed_grad(t, gradient, who):
+    if gradient is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"{who}: grad can be implicitly created only for scalar outputs; this output has "
+                f"shape {t.shape}. Pass gradient= (a tensor of that shape).")
+        return _Tensor(np.ones(t.shape, dtype=t.dtype))
+    if not isinstance(gradient, _Tensor):
+        gradient = _Tensor(np.asarray(gradient, dtype=t.dtype))
+    if gradient.shape != t.shape:
+        raise RuntimeError(
+            f"{who}: gradient has shape {gradient.shape} but the output has shape {t.shape}")
+    return gradient
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare backward's gradients with float64 central differences (f(x+eps) - f(x-eps)) / 2eps.
+
+    `inputs` are tensors (those with requires_grad are checked); `fn` returns a tensor or a tuple.
+    Each output is reduced with fixed random weights, so every element of the Jacobian counts.
+    On failure the report names the input, the worst element, both values and their gap.
+    """
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, _Tensor) and x.requires_grad and x.dtype != np.float64:
+            raise TypeError(f"gradcheck: input {i} is {x.dtype}; gradcheck needs float64 inputs")
+    probe = _as_tuple(fn(*inputs))
+    weights = [np.random.default_rng(i).standard_normal(o.shape) for i, o in enumerate(probe)]
+
+    def scalar_out():
+        outs = _as_tuple(fn(*inputs))
+        return sum(float(np.sum(o._data.astype(np.float64) * w)) for o, w in zip(outs, weights))
+
+    outs = _as_tuple(fn(*inputs))
+    checked = [x for x in inputs if isinstance(x, _Tensor) and x.requires_grad]
+    total = None
+    for o, w in zip(outs, weights):
+        if o.requires_grad:
+            term = (o * _Tensor(w)).sum()
+            total = term if total is None else total + term
+    analytic = (grad(total, checked, allow_unused=True) if total is not None
+                else [None] * len(checked))
+    for idx, (x, ga) in enumerate(zip(checked, analytic)):
+        ga = np.zeros(x.shape) if ga is None else ga._data
+        gn = np.zeros(x.shape)
+        flat = x._data.reshape(-1)
+        for k in range(flat.size):
+            orig = flat[k]
+            flat[k] = orig + eps
+            fp = scalar_out()
+            flat[k] = orig - eps
+            fm = scalar_out()
+            flat[k] = orig
+            gn.reshape(-1)[k] = (fp - fm) / (2 * eps)
+        bad = np.abs(ga - gn) > atol + rtol * np.abs(gn)
+        if bad.any():
+            worst = np.unravel_index(np.argmax(np.abs(ga - gn) - rtol * np.abs(gn)), gn.shape)
+            msg = (f"gradcheck: input {idx} (shape {x.shape}) mismatch at index {tuple(map(int, worst))}: "
+                   f"backward gives {ga[worst]:.10g}, finite differences give {gn[worst]:.10g} "
+                   f"(gap {abs(ga[worst] - gn[worst]):.3g}; {int(bad.sum())} of {gn.size} "
+                   f"elements outside atol={atol}, rtol={rtol})")
+            if raise_exception:
+                raise AssertionError(msg)
+            return False
+    return True

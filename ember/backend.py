@@ -1,0 +1,91 @@
+"""Arrays: which array module runs the math, the dtype rules, and ember's random generator."""
+import numpy as np
+
+xp = np
+
+float32 = np.float32
+float64 = np.float64
+float16 = np.float16
+int32 = np.int32
+int64 = np.int64
+bool_ = np.bool_
+
+_default_float = np.dtype(np.float32)
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(dtype):
+    """Default floating dtype for tensors made from Python floats (float32 unless changed)."""
+    global _default_float
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_float = dtype
+
+
+def is_floating(dtype):
+    return dtype.kind == "f"
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_dtype(a, b):
+    """PyTorch's promotion for a binary op on arrays or Python scalars.
+
+    Two arrays promote as NumPy does, except that integer with float gives the float's dtype (not
+    float64) and a 0-d array of the same category does not widen a dimensioned one. A Python
+    scalar only lifts the category: int tensor * 2.5 -> the default float dtype.
+    """
+    a_arr, b_arr = isinstance(a, np.ndarray), isinstance(b, np.ndarray)
+    if a_arr and b_arr:
+        da, db = a.dtype, b.dtype
+        if da == db:
+            return da
+        ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+        if ca != cb:
+            return da if ca > cb else db
+        if (a.ndim == 0) != (b.ndim == 0):  # a 0-d tensor does not widen a dimensioned one
+            return db if a.ndim == 0 else da
+        return np.promote_types(da, db)
+    arr, scalar = (a, b) if a_arr else (b, a)
+    ca = _CATEGORY[arr.dtype.kind]
+    cs = 0 if isinstance(scalar, (bool, np.bool_)) else 1 if isinstance(scalar, (int, np.integer)) else 2
+    if cs <= ca:
+        return arr.dtype
+    return np.dtype(np.int64) if cs == 1 else _default_float
+
+
+class Generator:
+    """ember's own random generator (PCG64 behind NumPy's Generator API)."""
+
+    def __init__(self, seed=None):
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self.initial_seed = seed
+        self.rng = np.random.default_rng(seed)
+        return self
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed ember's generator: init, shuffling and dropout become reproducible."""
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"manual_seed: expected a non-negative integer, got {seed!r}")
+    return default_generator.manual_seed(int(seed))
+
+
+def rng():
+    return default_generator.rng

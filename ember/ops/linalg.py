@@ -1,0 +1,201 @@
+"""Matrix products: matmul (1-D, 2-D, batched with broadcasting), mm, bmm, outer, einsum and the
+fused linear layer. All of them are one BLAS call forward and one or two backward."""
+import numpy as np
+
+from ..autograd import Function
+from ._util import as_operands, broadcast_shapes, unbroadcast
+
+
+class MatMul(Function):
+    """C = A B;   dA = G B^T,  dB = A^T G  (batch dims summed back where A or B was broadcast)"""
+    name = "matmul"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if ctx.needs_input_grad[0] else None,
+                    g * a if ctx.needs_input_grad[1] else None)
+        # view 1-D operands as matrices, as matmul does, and g to match
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = g2.unsqueeze(-2)
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(g2 @ b2.mT, a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            if b2.ndim == 2 and a2.ndim > 2:  # B shared by every batch: fold the batch into rows
+                gb = a2.reshape(-1, a2.shape[-1]).mT @ g2.reshape(-1, g2.shape[-1])
+            else:
+                gb = unbroadcast(a2.mT @ g2, b2.shape)
+            gb = gb.reshape(b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    a, b = as_operands("matmul", a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} "
+                           f"and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+                           f"({k_a} columns on the left, {k_b} rows on the right)")
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shapes("matmul (batch dims)", a.shape[:-2], b.shape[:-2])
+    return MatMul.apply(a, b)
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                           f"{a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(f"dot: expected two 1-D tensors of one size, got shapes {a.shape} and "
+                           f"{b.shape}")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+class Linear(Function):
+    """y = x W^T + b;   dx = G W,  dW = G^T x,  db = sum of G over the batch"""
+    name = "linear"
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        y = np.matmul(x, w.T)
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = g @ w
+        if ctx.needs_input_grad[1]:
+            if g.ndim == 1:
+                gw = g.unsqueeze(1) * x.unsqueeze(0)
+            else:
+                gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+        if ctx.needs_input_grad[2]:
+            gb = g.sum(tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b with W of shape (out_features, in_features), as torch.nn.functional.linear."""
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"linear: input of shape {x.shape} does not match weight of shape "
+                           f"{weight.shape} (expected input [..., {weight.shape[-1]}])")
+    if bias is not None and bias.shape not in ((weight.shape[0],), ()):
+        raise RuntimeError(f"linear: bias of shape {bias.shape} does not match weight of shape "
+                           f"{weight.shape} (expected ({weight.shape[0]},))")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(f"linear: dtypes differ: input {x.dtype}, weight {weight.dtype}"
+                        + (f", bias {bias.dtype}" if bias is not None else ""))
+    return Linear.apply(x, weight, bias)
+
+
+class Einsum(Function):
+    """y = einsum(spec, *xs);   dx_k = einsum(out,others -> k-th subscripts, g, *others),
+    broadcast over indices that appear only in x_k"""
+    name = "einsum"
+
+    @staticmethod
+    def forward(ctx, *operands, spec):
+        ins, out = spec
+        ctx.spec = spec
+        ctx.save_for_backward(*operands)
+        return np.asarray(np.einsum(",".join(ins) + "->" + out, *operands, optimize=len(ins) > 2))
+
+    @staticmethod
+    def backward(ctx, g):
+        xs = ctx.saved_tensors
+        ins, out = ctx.spec
+        grads = []
+        for k, sub in enumerate(ins):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(ins) if j != k]
+            avail = set(out).union(*others) if others else set(out)
+            kept = "".join(c for c in sub if c in avail)
+            gk = einsum_spec(([out] + others, kept), g, *[x for j, x in enumerate(xs) if j != k])
+            if kept != sub:  # indices summed out of x_k alone: their gradient is broadcast
+                shape = [xs[k].shape[i] if c in avail else 1 for i, c in enumerate(sub)]
+                gk = gk.reshape(shape).expand(xs[k].shape)
+            grads.append(gk)
+        return tuple(grads)
+
+
+def _parse_einsum(equation, operands):
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise NotImplementedError("einsum: ellipsis ('...') subscripts are not supported yet")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs = eq
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: '{equation}' names {len(ins)} operands, got {len(operands)}")
+    sizes = {}
+    for sub, x in zip(ins, operands):
+        if len(sub) != x.ndim:
+            raise ValueError(f"einsum: subscripts '{sub}' have {len(sub)} letters for an operand "
+                             f"with {x.ndim} dims (shape {x.shape})")
+        if len(set(sub)) != len(sub):
+            raise NotImplementedError(f"einsum: repeated subscripts within '{sub}' (diagonals) "
+                                      "are not supported")
+        for c, n in zip(sub, x.shape):
+            if sizes.setdefault(c, n) != n:
+                raise ValueError(f"einsum: subscript '{c}' has size {sizes[c]} in one operand and "
+                                 f"{n} in another")
+    for c in out:
+        if c not in sizes:
+            raise ValueError(f"einsum: output subscript '{c}' is not in any input")
+    return ins, out
+
+
+def einsum_spec(spec, *operands):
+    return Einsum.apply(*operands, spec=(tuple(spec[0]), spec[1]))
+
+
+def einsum(equation, *operands):
+    """einsum('ij,jk->ik', a, b): PyTorch's subscripts, without ellipsis or diagonals."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    dtypes = {x.dtype for x in operands}
+    if len(dtypes) > 1:
+        raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dtypes))}")
+    return einsum_spec(_parse_einsum(equation, operands), *operands)
