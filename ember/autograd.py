@@ -124,19 +124,20 @@ class Node:
     def save_for_backward(self, *arrays):
         self._to_save = arrays
 
-    def _resolve_saved(self, out_array, out_tensor):
-        """Map each saved array to the tensor it is (an input, the output) or a constant."""
+    def _resolve_saved(self, raw_out, out_tensor):
+        """Map each saved array to the tensor it is (an input, the output) or a constant.
+        (NumPy returns scalars for 0-d results: `raw_out` is what forward returned.)"""
         saved = []
         for arr in self._to_save:
-            if arr is out_array:
-                saved.append((None, out_tensor._version[0], arr))
+            if arr is raw_out:
+                saved.append((None, out_tensor._version[0], out_tensor._data))
                 continue
             for a in self.inputs:
                 if isinstance(a, _Tensor) and a._data is arr:
                     saved.append((a, a._version[0], arr))
                     break
             else:
-                saved.append((False, 0, arr))
+                saved.append((False, 0, np.asarray(arr)))
         self._saved = saved
         self._to_save = None
 
@@ -211,13 +212,13 @@ class Function:
                 out._version = args[0]._version
             return out
         ctx = Node(cls, args)
-        out_array = cls.forward(ctx, *arrays, **kwargs)
-        out = T(out_array, requires_grad=True, _grad_fn=ctx)
+        raw_out = cls.forward(ctx, *arrays, **kwargs)
+        out = T(raw_out, requires_grad=True, _grad_fn=ctx)
         if cls.is_view:
             out._version = args[0]._version
-        ctx.output = (out_array.shape, out_array.dtype, out._version)
+        ctx.output = (out._data.shape, out._data.dtype, out._version)
         if ctx._to_save is not None:
-            ctx._resolve_saved(out_array, out)
+            ctx._resolve_saved(raw_out, out)
         return out
 
 
@@ -400,7 +401,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     weights = [np.random.default_rng(i).standard_normal(o.shape) for i, o in enumerate(probe)]
 
     def scalar_out():
-        outs = _as_tuple(fn(*inputs))
+        with no_grad():
+            outs = _as_tuple(fn(*inputs))
         return sum(float(np.sum(o._data.astype(np.float64) * w)) for o, w in zip(outs, weights))
 
     outs = _as_tuple(fn(*inputs))

@@ -220,9 +220,9 @@ class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = 1.0 / np.sqrt(x)
+            y = np.reciprocal(np.sqrt(x))
         ctx.save_for_backward(y)
-        return y.astype(x.dtype, copy=False)
+        return y
 
     @staticmethod
     def backward(ctx, g):
