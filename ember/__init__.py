@@ -22,6 +22,7 @@ from .ops import (abs, add, amax, amin, argmax, argmin, bmm, broadcast_to, cat, 
                   sqrt, squeeze, stack, std, sub, sum, tanh, topk, transpose, tril, triu,
                   unflatten, unsqueeze, var, where)
 from .tensor import Tensor
+from . import nn, optim  # noqa: E402  (they build on the names above)
 
 clip = clamp
 bool = bool_  # noqa: A001  (ember.bool, like torch.bool)

@@ -107,10 +107,10 @@ class Node:
     intermediates) or as plain attributes for small non-array facts (shapes, dims).
     """
 
-    def __init__(self, fn, args):
+    def __init__(self, fn, args, needs_input_grad):
         self.fn = fn
         self.inputs = args
-        self.needs_input_grad = tuple(isinstance(a, _Tensor) and a._requires_grad for a in args)
+        self.needs_input_grad = needs_input_grad
         self._to_save = None
         self._saved = None
         self._freed = False
@@ -197,23 +197,23 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         T = _Tensor
-        needs = False
+        needs = []
         arrays = []
         for a in args:
             if isinstance(a, T):
                 arrays.append(a._data)
-                if a._requires_grad:
-                    needs = True
+                needs.append(a._requires_grad)
             else:
                 arrays.append(a)
-        if not (needs and _grad_mode.enabled):
+                needs.append(False)
+        if not (_grad_mode.enabled and True in needs):
             out = T(cls.forward(_NO_CTX, *arrays, **kwargs))
             if cls.is_view:
                 out._version = args[0]._version
             return out
-        ctx = Node(cls, args)
+        ctx = Node(cls, args, tuple(needs))
         raw_out = cls.forward(ctx, *arrays, **kwargs)
-        out = T(raw_out, requires_grad=True, _grad_fn=ctx)
+        out = T(raw_out, True, ctx)
         if cls.is_view:
             out._version = args[0]._version
         ctx.output = (out._data.shape, out._data.dtype, out._version)
@@ -298,8 +298,13 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
                 node.free()
     if inputs is not None:
         return tuple(leaf_grads.get(t) for t in inputs)
+    seeds = {id(g._data) for g in grads}
+    taken = set()
     for leaf, g in leaf_grads.items():
-        _accumulate_into_leaf(leaf, g, create_graph)
+        arr = g._data
+        owned = arr.base is None and id(arr) not in seeds and id(arr) not in taken
+        taken.add(id(arr))
+        _accumulate_into_leaf(leaf, g, create_graph, owned)
     return None
 
 
@@ -330,18 +335,22 @@ def _run_hooks(hooks, g):
     return g
 
 
-def _accumulate_into_leaf(leaf, g, create_graph):
+def _accumulate_into_leaf(leaf, g, create_graph, owned=False):
     """PyTorch's rule: a leaf's .grad is the sum of the gradients of every backward since the
-    last zero_grad. Without create_graph the sum is taken in place."""
+    last zero_grad. Without create_graph the sum is taken in place. `owned`: the array is a fresh
+    result no one else holds, so it becomes .grad without a copy."""
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
+        owned = False
     if g.dtype != leaf.dtype:
         g = g.to(leaf.dtype)
     if leaf.grad is None:
         if create_graph:
             leaf.grad = g
+        elif owned:
+            leaf.grad = g if g.grad_fn is None and not g._requires_grad else _Tensor(g._data)
         else:
-            leaf.grad = _Tensor(np.array(g._data, copy=True))  # the array may be shared
+            leaf.grad = _Tensor(np.array(g._data, copy=True))  # the array is shared
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:

@@ -32,7 +32,7 @@ def tensor_repr(t):
         fmt = _format_float_array(a)
         formatter = {"float_kind": fmt}
     elif a.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        formatter = {"bool": lambda v: " True" if v else "False"}
     else:
         formatter = None
     if a.size == 0:

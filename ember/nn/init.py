@@ -1,0 +1,86 @@
+"""Weight initialisation, in place and from ember's seeded generator (PyTorch's names and
+formulas)."""
+import math
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..backend import rng
+
+
+def calculate_gain(nonlinearity, param=None):
+    gains = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
+             "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity not in gains:
+        raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    return gains[nonlinearity]
+
+
+def _fans(t):
+    if t.ndim < 2:
+        raise ValueError(f"init: fan in and fan out need a tensor with >= 2 dims, got shape "
+                         f"{t.shape}")
+    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _fill(t, values):
+    with no_grad():
+        t._data[...] = values
+        t._version[0] += 1
+    return t
+
+
+def uniform_(t, a=0.0, b=1.0):
+    return _fill(t, rng().uniform(a, b, t.shape))
+
+
+def normal_(t, mean=0.0, std=1.0):
+    return _fill(t, rng().normal(mean, std, t.shape))
+
+
+def constant_(t, val):
+    return _fill(t, val)
+
+
+def zeros_(t):
+    return _fill(t, 0)
+
+
+def ones_(t):
+    return _fill(t, 1)
+
+
+def xavier_uniform_(t, gain=1.0):
+    """U(-a, a), a = gain sqrt(6 / (fan_in + fan_out))"""
+    fan_in, fan_out = _fans(t)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(t, -a, a)
+
+
+def xavier_normal_(t, gain=1.0):
+    """N(0, s^2), s = gain sqrt(2 / (fan_in + fan_out))"""
+    fan_in, fan_out = _fans(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(t, a, mode, nonlinearity):
+    fan_in, fan_out = _fans(t)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(t, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """U(-b, b), b = gain sqrt(3 / fan)"""
+    bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
+    return uniform_(t, -bound, bound)
+
+
+def kaiming_normal_(t, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """N(0, s^2), s = gain / sqrt(fan)"""
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
