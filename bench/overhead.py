@@ -1,0 +1,131 @@
+"""Per-step overhead on the smallest network: full-batch SGD on XOR with a 2-2-1 sigmoid net,
+in ember, PyTorch CPU and hand-written NumPy, in one process run; plus import times and the
+whole `ember xor` command.
+
+    python bench/overhead.py [--steps 10000] [--repeats 5]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.common import environment_report, idle, median_time, minor_faults  # noqa: E402
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+rng = np.random.default_rng(0)
+W1, B1 = rng.uniform(-0.7, 0.7, (2, 2)).astype(np.float32), np.zeros(2, np.float32)
+W2, B2 = rng.uniform(-0.7, 0.7, (1, 2)).astype(np.float32), np.zeros(1, np.float32)
+LR = 0.1
+
+
+def ember_loop(steps):
+    import ember
+    import ember.nn as nn
+    import ember.nn.functional as F
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1))
+    net.load_state_dict({"0.weight": W1, "0.bias": B1, "2.weight": W2, "2.bias": B2})
+    opt = ember.optim.SGD(net.parameters(), lr=LR)
+    x, y = ember.tensor(X), ember.tensor(Y)
+
+    def run():
+        for _ in range(steps):
+            opt.zero_grad()
+            F.binary_cross_entropy_with_logits(net(x), y).backward()
+            opt.step()
+    return run
+
+
+def torch_loop(steps):
+    import torch
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid(), torch.nn.Linear(2, 1))
+    net.load_state_dict({k: torch.tensor(v) for k, v in
+                         {"0.weight": W1, "0.bias": B1, "2.weight": W2, "2.bias": B2}.items()})
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    x, y = torch.tensor(X), torch.tensor(Y)
+    F = torch.nn.functional
+
+    def run():
+        for _ in range(steps):
+            opt.zero_grad()
+            F.binary_cross_entropy_with_logits(net(x), y).backward()
+            opt.step()
+    return run
+
+
+def numpy_loop(steps):
+    w1, b1, w2, b2 = W1.copy(), B1.copy(), W2.copy(), B2.copy()
+    n = len(X)
+
+    def run():
+        for _ in range(steps):
+            a1 = 1 / (1 + np.exp(-(X @ w1.T + b1)))
+            z2 = a1 @ w2.T + b2
+            d2 = (1 / (1 + np.exp(-z2)) - Y) / n
+            d1 = (d2 @ w2) * a1 * (1 - a1)
+            w2 -= LR * (d2.T @ a1)
+            b2 -= LR * d2.sum(0)
+            w1 -= LR * (d1.T @ X)
+            b1 -= LR * d1.sum(0)
+    return run
+
+
+def import_time(module, repeats=5):
+    """Best wall time of `python -c 'import module'` minus an empty interpreter start."""
+    def best(code):
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - t)
+        return min(times)
+    return best(f"import {module}") - best("pass")
+
+
+def command_time(args, repeats=3):
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    for line in environment_report():
+        print("#", line)
+    results = {}
+    for name, make in (("numpy", numpy_loop), ("ember", ember_loop), ("torch", torch_loop)):
+        try:
+            run = make(args.steps)
+        except ImportError:
+            print(f"{name}: not installed, skipped")
+            continue
+        idle()
+        f0 = minor_faults()
+        seconds = median_time(run, repeats=args.repeats)
+        faults = (minor_faults() - f0) / (args.steps * (args.repeats + 1))
+        results[name] = seconds / args.steps * 1e6
+        print(f"{name:6s} {results[name]:8.1f} us/step   ({faults:.2f} page faults/step)")
+    if "torch" in results:
+        print(f"ember / torch  = {results['ember'] / results['torch']:.2f}   (bar: <= 1.0)")
+    print(f"ember / numpy  = {results['ember'] / results['numpy']:.2f}   (bar: <= 3.0)")
+    idle()
+    print(f"import ember   {import_time('ember') * 1e3:7.0f} ms   (bar: < 150 ms)")
+    print(f"import numpy   {import_time('numpy') * 1e3:7.0f} ms")
+    if "torch" in results:
+        print(f"import torch   {import_time('torch', 3) * 1e3:7.0f} ms")
+    t = command_time([sys.executable, "-m", "ember.cli", "xor", "--epochs", "10000"])
+    print(f"`ember xor --epochs 10000` whole command: {t:.2f} s   (bar: < 1.5 s)")
+
+
+if __name__ == "__main__":
+    main()
