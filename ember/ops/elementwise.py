@@ -154,7 +154,8 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x)
+        with np.errstate(over="ignore"):  # e^1000 = inf, as PyTorch, without a warning
+            y = np.exp(x)
         ctx.save_for_backward(y)
         return y
 

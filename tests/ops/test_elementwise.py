@@ -34,3 +34,67 @@ CASES = [
 ]
 
 test_gradcheck, test_parity, test_double_backward = op_tests(CASES)
+
+
+# ---- hypothesis: any pair of broadcastable shapes, every binary op ---------------------------
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+import ember  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+          "maximum": lambda a, b: a.maximum(b), "minimum": lambda a, b: a.minimum(b)}
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("op", sorted(BINARY))
+@settings(max_examples=25, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
+       seed=st.integers(0, 2 ** 16))
+def test_broadcast_shapes_against_torch(op, shapes, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(0.5, 2.0, s) for s in shapes.input_shapes)
+    ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    eo, to = BINARY[op](ea, eb), BINARY[op](ta, tb)
+    assert eo.shape == tuple(to.shape) == shapes.result_shape
+    np.testing.assert_allclose(eo.data, to.detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(to.shape)
+    eo.backward(ember.tensor(g))
+    to.backward(torch.tensor(g))
+    for e, t in ((ea, ta), (eb, tb)):
+        assert e.grad.shape == e.shape
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stability_at_extremes_matches_torch(dtype):
+    if torch is None:
+        pytest.skip("torch is not installed")
+    x = np.array([-1000.0, -300.0, -1.0, 0.0, 1.0, 300.0, 1000.0], dtype=dtype)
+    pos = np.array([0.0, 1e-300 if dtype == np.float64 else 1e-38, 1.0, 300.0, 1e30], dtype=dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # no warning may escape
+        cases = [(lambda m, t: t.exp(), x), (lambda m, t: t.log(), pos),
+                 (lambda m, t: t.sqrt(), pos), (lambda m, t: t.log1p(), pos),
+                 (lambda m, t: t.abs(), x), (lambda m, t: t.clamp(-5, 5), x)]
+        for fn, data in cases:
+            e, t = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
+            np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_bad_operands_give_clear_errors():
+    with pytest.raises(TypeError, match="mul: expected a Tensor or a number, got str"):
+        ember.ones(2) * "a"
+    with pytest.raises(TypeError, match="where: condition must be a bool tensor"):
+        ember.where(ember.ones(2), ember.ones(2), ember.zeros(2))
+    with pytest.raises(ValueError, match="clamp: at least one of min and max"):
+        ember.ones(2).clamp()
