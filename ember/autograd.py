@@ -171,10 +171,6 @@ class Node:
             f"an in-place operation (saved at version {saved_version}, now at version {now}). "
             "Clone it before modifying it, or modify a copy.")
 
-    def free(self):
-        self._saved = None
-        self._freed = True
-
     def __repr__(self):
         return f"<{self.fn.name}Backward>"
 
@@ -197,28 +193,22 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         T = _Tensor
-        needs = []
-        arrays = []
-        for a in args:
-            if isinstance(a, T):
-                arrays.append(a._data)
-                needs.append(a._requires_grad)
-            else:
-                arrays.append(a)
-                needs.append(False)
-        if not (_grad_mode.enabled and True in needs):
-            out = T(cls.forward(_NO_CTX, *arrays, **kwargs))
-            if cls.is_view:
-                out._version = args[0]._version
-            return out
-        ctx = Node(cls, args, tuple(needs))
-        raw_out = cls.forward(ctx, *arrays, **kwargs)
-        out = T(raw_out, True, ctx)
+        arrays = [a._data if isinstance(a, T) else a for a in args]
+        if _grad_mode.enabled:
+            needs = tuple([isinstance(a, T) and a._requires_grad for a in args])
+            if True in needs:
+                ctx = Node(cls, args, needs)
+                raw_out = cls.forward(ctx, *arrays, **kwargs)
+                out = T(raw_out, True, ctx)
+                if cls.is_view:
+                    out._version = args[0]._version
+                ctx.output = (out._data.shape, out._data.dtype, out._version)
+                if ctx._to_save is not None:
+                    ctx._resolve_saved(raw_out, out)
+                return out
+        out = T(cls.forward(_NO_CTX, *arrays, **kwargs))
         if cls.is_view:
             out._version = args[0]._version
-        ctx.output = (out._data.shape, out._data.dtype, out._version)
-        if ctx._to_save is not None:
-            ctx._resolve_saved(raw_out, out)
         return out
 
 
@@ -245,12 +235,10 @@ def _accumulate(store, key, g):
     store[key] = g if prev is None else prev + g
 
 
-def _check_grad(node, i, g):
-    x = node.inputs[i]
-    if g.shape != x.shape:
-        raise RuntimeError(
-            f"{node.fn.name}: backward returned a gradient of shape {g.shape} for input {i} of "
-            f"shape {x.shape} (a bug in the op)")
+def _raise_bad_grad(node, i, g):
+    raise RuntimeError(
+        f"{node.fn.name}: backward returned a gradient of shape {g.shape} for input {i} of "
+        f"shape {node.inputs[i].shape} (a bug in the op)")
 
 
 def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=None):
@@ -259,7 +247,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
     node_grads, leaf_grads = {}, {}
     roots = []
     for t, g in zip(tensors, grads):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(
                 "backward: the tensor does not require grad and has no grad_fn (nothing in its "
                 "history requires grad, or it was computed under no_grad)")
@@ -268,36 +256,46 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
         else:
             _accumulate(node_grads, t.grad_fn, g)
             roots.append(t.grad_fn)
-    wanted = None if inputs is None else {id(t) for t in inputs}
-    with set_grad_enabled(create_graph):
-        if len(roots) == 1:
-            order = _topological_order(roots[0])
-        else:
-            order = _merged_order(roots)
+    wanted = {} if inputs is None else {t.grad_fn: None for t in inputs if t.grad_fn is not None}
+    previous_mode = _grad_mode.enabled
+    _grad_mode.enabled = create_graph
+    try:
+        order = _topological_order(roots[0]) if len(roots) == 1 else _merged_order(roots)
         for node in order:
             g = node_grads.pop(node, None)
             if g is None:
                 continue
             if node.hooks:
                 g = _run_hooks(node.hooks, g)
+            if node in wanted:
+                wanted[node] = g
             if node._freed:
                 node.saved_tensors  # raises the clear second-backward error
             result = node.fn.backward(node, g)
-            if not isinstance(result, tuple):
+            if type(result) is not tuple:
                 result = (result,)
+            needs, xs = node.needs_input_grad, node.inputs
             for i, gi in enumerate(result):
-                if gi is None or not node.needs_input_grad[i]:
+                if gi is None or not needs[i]:
                     continue
-                _check_grad(node, i, gi)
-                x = node.inputs[i]
-                if x.grad_fn is None:
-                    _accumulate(leaf_grads, x, gi)
+                x = xs[i]
+                if gi._data.shape != x._data.shape:
+                    _raise_bad_grad(node, i, gi)
+                fn = x.grad_fn
+                if fn is None:
+                    prev = leaf_grads.get(x)
+                    leaf_grads[x] = gi if prev is None else prev + gi
                 else:
-                    _accumulate(node_grads, x.grad_fn, gi)
+                    prev = node_grads.get(fn)
+                    node_grads[fn] = gi if prev is None else prev + gi
             if not retain_graph:
-                node.free()
+                node._saved = None
+                node._freed = True
+    finally:
+        _grad_mode.enabled = previous_mode
     if inputs is not None:
-        return tuple(leaf_grads.get(t) for t in inputs)
+        return tuple(leaf_grads.get(t) if t.grad_fn is None else wanted.get(t.grad_fn)
+                     for t in inputs)
     seeds = {id(g._data) for g in grads}
     taken = set()
     for leaf, g in leaf_grads.items():

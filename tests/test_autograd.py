@@ -214,6 +214,15 @@ def test_grad_function_returns_without_accumulating():
     assert x.grad is None
 
 
+def test_grad_with_respect_to_an_intermediate_tensor():
+    x = leaf([1.0, 2.0])
+    h = x * 3.0
+    y = (h * h).sum()
+    gh, gx = ember.autograd.grad(y, (h, x))
+    np.testing.assert_allclose(gh.numpy(), 2 * h.data)
+    np.testing.assert_allclose(gx.numpy(), 18 * x.data)
+
+
 def test_create_graph_gives_second_derivatives():
     x = leaf([0.5, -1.5])
     y = (x.sin() * x ** 2).sum()
