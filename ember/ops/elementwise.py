@@ -11,9 +11,11 @@ from ._util import as_operands, broadcast_shapes, tensor_cls, unbroadcast
 
 def _binary(fn, name, a, b):
     a, b = as_operands(name, a, b)
-    if a.shape != b.shape:
-        broadcast_shapes(name, a.shape, b.shape)
-    return fn.apply(a, b)
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        broadcast_shapes(name, a.shape, b.shape)  # the clear error, when that was the cause
+        raise
 
 
 class Add(Function):
@@ -368,9 +370,7 @@ def div(a, b):
     if a.dtype.kind != "f":  # true division, as PyTorch: int / int -> float
         from ..backend import get_default_dtype
         a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
-    if a.shape != b.shape:
-        broadcast_shapes("div", a.shape, b.shape)
-    return Div.apply(a, b)
+    return _binary(Div, "div", a, b)
 
 
 def pow(a, b):
