@@ -50,13 +50,12 @@ def unbroadcast(grad, shape):
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    if axes:
-        grad = grad.sum(axes, keepdim=True)
-    if lead:
-        grad = grad.reshape(shape)
-    return grad
+    stretched = tuple(lead + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[lead + i] != 1)
+    if not stretched:  # only new leading dims: one sum drops them
+        return grad.sum(tuple(range(lead)))
+    grad = grad.sum(tuple(range(lead)) + stretched, keepdim=True)
+    return grad.reshape(shape) if lead else grad
 
 
 def normalize_dim(name, dim, ndim):

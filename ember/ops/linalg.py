@@ -56,9 +56,16 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
+def _check_inner(name, a, b):
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"{name}: shapes {a.shape} and {b.shape} cannot be multiplied "
+                           f"({a.shape[-1]} columns on the left, {b.shape[-2]} rows on the right)")
+
+
 def mm(a, b):
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    _check_inner("mm", a, b)
     return matmul(a, b)
 
 
@@ -66,6 +73,7 @@ def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
                            f"{a.shape} and {b.shape}")
+    _check_inner("bmm", a, b)
     return matmul(a, b)
 
 
@@ -77,13 +85,15 @@ def dot(a, b):
 
 
 def outer(a, b):
+    """y_ij = a_i b_j (a broadcast product, so its gradients are too)."""
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     return a.unsqueeze(1) * b.unsqueeze(0)
 
 
 class Linear(Function):
-    """y = x W^T + b;   dx = G W,  dW = G^T x,  db = sum of G over the batch"""
+    """y = x W^T + b;   dx = G W,  dW = G^T x,  db = sum of G over the batch (and over the
+    features too where b was broadcast from shape () or (1,))"""
     name = "linear"
 
     @staticmethod
@@ -101,13 +111,27 @@ class Linear(Function):
         if ctx.needs_input_grad[0]:
             gx = g @ w
         if ctx.needs_input_grad[1]:
-            if g.ndim == 1:
-                gw = g.unsqueeze(1) * x.unsqueeze(0)
-            else:
-                gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+            gw = LinearWeightGrad.apply(g, x)
         if ctx.needs_input_grad[2]:
-            gb = g.sum(tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+            gb = unbroadcast(g, ctx.inputs[2].shape)
         return gx, gw, gb
+
+
+class LinearWeightGrad(Function):
+    """linear's weight gradient as one GEMM, batch dims folded into rows: dW = G^T X;
+    d/dG = X gg^T,  d/dX = G gg  (for an upstream gg of dW's shape)"""
+    name = "linear_weight_grad"
+
+    @staticmethod
+    def forward(ctx, g, x):
+        ctx.save_for_backward(g, x)
+        return np.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        return (x @ gg.mT if ctx.needs_input_grad[0] else None,
+                g @ gg if ctx.needs_input_grad[1] else None)
 
 
 def linear(x, weight, bias=None):
@@ -115,7 +139,7 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise RuntimeError(f"linear: input of shape {x.shape} does not match weight of shape "
                            f"{weight.shape} (expected input [..., {weight.shape[-1]}])")
-    if bias is not None and bias.shape not in ((weight.shape[0],), ()):
+    if bias is not None and bias.shape not in ((weight.shape[0],), (1,), ()):
         raise RuntimeError(f"linear: bias of shape {bias.shape} does not match weight of shape "
                            f"{weight.shape} (expected ({weight.shape[0]},))")
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
