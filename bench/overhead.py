@@ -67,10 +67,10 @@ def numpy_loop(steps):
             z2 = a1 @ w2.T + b2
             d2 = (1 / (1 + np.exp(-z2)) - Y) / n
             d1 = (d2 @ w2) * a1 * (1 - a1)
-            w2 -= LR * (d2.T @ a1)
-            b2 -= LR * d2.sum(0)
-            w1 -= LR * (d1.T @ X)
-            b1 -= LR * d1.sum(0)
+            np.subtract(w2, LR * (d2.T @ a1), out=w2)
+            np.subtract(b2, LR * d2.sum(0), out=b2)
+            np.subtract(w1, LR * (d1.T @ X), out=w1)
+            np.subtract(b1, LR * d1.sum(0), out=b1)
     return run
 
 
