@@ -4,6 +4,7 @@ gradient back the same way."""
 import numpy as np
 
 from ..autograd import Function
+from ..backend import result_dtype
 from ._util import normalize_dim, normalize_dims, tensor_cls, unbroadcast
 
 
@@ -19,6 +20,24 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.inputs[0].shape)
+
+
+class ReshapeCopy(Reshape):
+    """Reshape where the strides allow no view (a transposed input): the result is a copy, so
+    it has its own version counter, as in PyTorch's reshape."""
+    is_view = False
+
+
+def _reshapes_to_view(a, shape):
+    if a.flags.c_contiguous:
+        return True
+    try:
+        np.reshape(a, shape, copy=False)
+    except ValueError:
+        return False
+    except TypeError:  # NumPy < 2.1 has no copy=: assume a view (the safe side for versions)
+        return True
+    return True
 
 
 def _shape_arg(shape):
@@ -45,7 +64,9 @@ def reshape(x, *shape):
                            f"({size} elements)")
     if unknown:
         shape = tuple(size // known if n == -1 else n for n in shape)
-    return Reshape.apply(x, shape)
+    if shape == x.shape:
+        return x
+    return (Reshape if _reshapes_to_view(x._data, shape) else ReshapeCopy).apply(x, shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -61,7 +82,15 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 def unflatten(x, dim, sizes):
     d = normalize_dim("unflatten", dim, x.ndim)
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+    sizes = tuple(int(n) for n in sizes)
+    known = int(np.prod([n for n in sizes if n != -1]))
+    n = x.shape[d] if x.ndim else 1
+    if sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or n % known)) or (
+            -1 not in sizes and known != n):
+        raise RuntimeError(f"unflatten: sizes {sizes} do not multiply up to the size {n} of dim "
+                           f"{d} (shape {x.shape})")
+    sizes = tuple(n // known if s == -1 else s for s in sizes)  # reshape can't when x is empty
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 
 class Permute(Function):
@@ -148,6 +177,8 @@ def expand(x, *sizes):
     shape = []
     for i, n in enumerate(sizes):
         have = x.shape[i - lead] if i >= lead else None
+        if n < -1:
+            raise RuntimeError(f"expand: invalid size {n} for dim {i} (sizes {sizes})")
         if n == -1:
             if have is None:
                 raise RuntimeError(f"expand: -1 is not allowed for the new leading dim {i}")
@@ -191,18 +222,19 @@ def repeat(x, *reps):
     if len(reps) < x.ndim:
         raise RuntimeError(f"repeat: {len(reps)} repeats given for a tensor with {x.ndim} dims "
                            "(need at least one per dim)")
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
     return Repeat.apply(x, reps)
 
 
 class Flip(Function):
-    """y = x reversed along dims;   dx = g reversed the same way"""
+    """y = x reversed along dims (a copy, as in PyTorch);   dx = g reversed the same way"""
     name = "flip"
-    is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return np.flip(x, dims)
+        return np.flip(x, dims).copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -231,42 +263,58 @@ class Roll(Function):
 
 
 def roll(x, shifts, dims=None):
+    shifts = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(map(int, shifts))
     if dims is None:
-        return Roll.apply(x.flatten(), shifts, None).reshape(x.shape)
-    if isinstance(dims, int):
-        dims = (dims,)
-        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = tuple(normalize_dim("roll", d, x.ndim) for d in dims)
-    shifts = tuple(shifts)
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: without dims, shifts must be one number, got {shifts}")
+        return Roll.apply(x.flatten(), shifts[0], None).reshape(x.shape)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if x.ndim == 0:
+        raise IndexError(f"roll: dims {dims} given for a 0-dim tensor (use dims=None)")
     if len(shifts) != len(dims):
-        raise RuntimeError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+        raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    dims = tuple(normalize_dim("roll", d, x.ndim) for d in dims)
     return Roll.apply(x, shifts, dims)
 
 
-class Triangle(Function):
-    """y = the lower (tril) or upper (triu) triangle of x;   dx = the same triangle of g"""
+class Tril(Function):
+    """y_ij = x_ij if j - i <= diagonal else 0 (last two dims);   dx = tril(g)"""
     name = "tril"
 
     @staticmethod
-    def forward(ctx, x, diagonal, upper):
-        ctx.diagonal, ctx.upper = diagonal, upper
-        return np.triu(x, diagonal) if upper else np.tril(x, diagonal)
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return np.tril(x, diagonal)
 
     @staticmethod
     def backward(ctx, g):
-        return Triangle.apply(g, ctx.diagonal, ctx.upper)
+        return Tril.apply(g, ctx.diagonal)
+
+
+class Triu(Function):
+    """y_ij = x_ij if j - i >= diagonal else 0 (last two dims);   dx = triu(g)"""
+    name = "triu"
+
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return np.triu(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Triu.apply(g, ctx.diagonal)
 
 
 def tril(x, diagonal=0):
     if x.ndim < 2:
         raise RuntimeError(f"tril: expects a tensor with >= 2 dims, got shape {x.shape}")
-    return Triangle.apply(x, int(diagonal), False)
+    return Tril.apply(x, int(diagonal))
 
 
 def triu(x, diagonal=0):
     if x.ndim < 2:
         raise RuntimeError(f"triu: expects a tensor with >= 2 dims, got shape {x.shape}")
-    return Triangle.apply(x, int(diagonal), True)
+    return Triu.apply(x, int(diagonal))
 
 
 class Cat(Function):
@@ -293,20 +341,28 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    ref = tensors[0]
-    if ref.ndim == 0:
-        raise RuntimeError("cat: zero-dim tensors cannot be concatenated (use stack)")
-    d = normalize_dim("cat", dim, ref.ndim)
-    dtype = ref.dtype
+    T = tensor_cls()
     for i, x in enumerate(tensors):
+        if not isinstance(x, T):
+            raise TypeError(f"cat: expected a sequence of Tensors, got {type(x).__name__} at "
+                            f"position {i}")
+        if x.ndim == 0:
+            raise RuntimeError(f"cat: zero-dim tensor at position {i} cannot be concatenated "
+                               "(use stack)")
+    dtype = tensors[0].dtype
+    for x in tensors[1:]:
+        if x.dtype != dtype:
+            dtype = result_dtype(np.empty(0, dtype), np.empty(0, x.dtype))
+    # PyTorch's legacy rule: a 1-D empty tensor joins anything (x = cat([x, y]) from tensor([]))
+    kept = ([(i, x) for i, x in enumerate(tensors) if x.shape != (0,)]
+            or list(enumerate(tensors)))
+    i0, ref = kept[0]
+    d = normalize_dim("cat", dim, ref.ndim)
+    for i, x in kept:
         if x.ndim != ref.ndim or x.shape[:d] + x.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise RuntimeError(f"cat: tensor {i} has shape {x.shape}, which does not match shape "
-                               f"{ref.shape} of tensor 0 outside dim {d}")
-        if x.dtype != dtype:
-            from ..backend import result_dtype
-            dtype = result_dtype(np.empty(0, dtype), np.empty(0, x.dtype))
-    tensors = [x.to(dtype) for x in tensors]
-    return Cat.apply(*tensors, dim=d)
+                               f"{ref.shape} of tensor {i0} outside dim {d}")
+    return Cat.apply(*[x.to(dtype) for _, x in kept], dim=d)
 
 
 def stack(tensors, dim=0):
@@ -322,15 +378,20 @@ def stack(tensors, dim=0):
 
 
 def split(x, split_size_or_sections, dim=0):
+    if x.ndim == 0:
+        raise RuntimeError("split: expects a tensor with at least 1 dim, got a 0-dim tensor")
     d = normalize_dim("split", dim, x.ndim)
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
-        size = split_size_or_sections
-        if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
-        sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n):
+            raise ValueError(f"split: split_size must be positive, got {size} for dim {d} of "
+                             f"size {n}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise ValueError(f"split: sections {sizes} must be non-negative")
         if sum(sizes) != n:
             raise RuntimeError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {d} has "
                                f"size {n}")
@@ -345,8 +406,12 @@ def split(x, split_size_or_sections, dim=0):
 def chunk(x, chunks, dim=0):
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if x.ndim == 0:
+        raise RuntimeError("chunk: expects a tensor with at least 1 dim, got a 0-dim tensor")
     n = x.shape[normalize_dim("chunk", dim, x.ndim)]
-    return split(x, max(-(-n // chunks), 1), dim)
+    if n == 0:  # PyTorch: `chunks` empty pieces
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-n // chunks), dim)
 
 
 class ConstantPad(Function):
@@ -356,6 +421,8 @@ class ConstantPad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.widths = widths
+        if not widths:  # a 0-dim tensor
+            return x.copy()
         return np.pad(x, widths, mode="constant", constant_values=value)
 
     @staticmethod
@@ -371,18 +438,21 @@ def pad(x, pad, mode="constant", value=0.0):
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: padding {pad} must have an even length of at most 2 * {x.ndim}")
+    if mode not in ("constant",) + tuple(_NP_PAD_MODE):
+        raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got "
+                         f"{mode!r}")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode in ("constant", "circular") and any(a < 0 or b < 0 for a, b in widths):
+        for d, ((a, b), n) in enumerate(zip(widths, x.shape)):
+            if max(-a, 0) + max(-b, 0) > n:
+                raise ValueError(f"pad: negative padding ({a}, {b}) crops more than the size {n} "
+                                 f"of dim {d}")
+        x = x[tuple(slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(widths, x.shape))]
+        widths = [(max(a, 0), max(b, 0)) for a, b in widths]
     if mode == "constant":
-        if any(a < 0 or b < 0 for a, b in widths):
-            starts = tuple(slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(widths, x.shape))
-            x = x[starts]
-            widths = [(max(a, 0), max(b, 0)) for a, b in widths]
-        return ConstantPad.apply(x, tuple(widths), value)
-    if mode not in _NP_PAD_MODE:
-        raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got "
-                       f"{mode!r}")
+        return ConstantPad.apply(x, tuple(widths), 0.0 if value is None else value)
     T = tensor_cls()
     out = x
     for d, (a, b) in enumerate(widths):
@@ -390,7 +460,8 @@ def pad(x, pad, mode="constant", value=0.0):
             continue
         n = x.shape[d]
         if a < 0 or b < 0:
-            raise ValueError(f"pad: negative padding is only supported in constant mode")
+            raise ValueError(f"pad: negative padding is only supported in constant and "
+                             f"circular modes, got ({a}, {b}) in {mode} mode")
         if mode == "reflect" and (a >= n or b >= n):
             raise ValueError(f"pad: reflect padding ({a}, {b}) must be smaller than the size "
                              f"{n} of dim {d}")
