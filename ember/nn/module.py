@@ -52,10 +52,8 @@ class Module:
             modules[name] = value
         elif name in self.__dict__.get("_buffer_names", ()):
             buffers[name] = value
-        else:
-            object.__setattr__(self, name, value)
-            return
-        self.__dict__.pop(name, None)
+        # also kept as a plain attribute: `self.weight` is then an ordinary (fast) lookup
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -66,24 +64,24 @@ class Module:
 
     def __delattr__(self, name):
         for store in (self._parameters, self._modules, self._buffers):
-            if name in store:
-                del store[name]
-                return
+            store.pop(name, None)
         object.__delattr__(self, name)
 
     def register_buffer(self, name, tensor):
         """A tensor that is state but not a parameter (running means): saved, not trained."""
         self.__dict__.setdefault("_buffer_names", set()).add(name)
-        self._buffers[name] = tensor
+        setattr(self, name, tensor)
 
     def register_parameter(self, name, param):
         if param is None:
             self._parameters[name] = None
+            object.__setattr__(self, name, None)
         else:
             setattr(self, name, param)
 
     def add_module(self, name, module):
         self._modules[name] = module
+        object.__setattr__(self, name, module)
 
     # ---- walking the tree -------------------------------------------------------------------
     def named_modules(self, prefix=""):

@@ -52,9 +52,10 @@ def unbroadcast(grad, shape):
     lead = grad.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape)
                       if n == 1 and grad.shape[lead + i] != 1)
+    from .reduce import Sum
     if not stretched:  # only new leading dims: one sum drops them
-        return grad.sum(tuple(range(lead)))
-    grad = grad.sum(tuple(range(lead)) + stretched, keepdim=True)
+        return Sum.apply(grad, tuple(range(lead)), False)
+    grad = Sum.apply(grad, tuple(range(lead)) + stretched, True)
     return grad.reshape(shape) if lead else grad
 
 

@@ -56,11 +56,12 @@ class ExpandBack(Function):
     """The backward of sum and mean as one node: y = c g, broadcast back over the reduced dims;
     dg = c * (gy summed over those dims)"""
     name = "expand_back"
-    is_view = True
 
     @staticmethod
     def forward(ctx, g, shape, dims, keepdim, scale):
         ctx.dims, ctx.keepdim, ctx.scale = dims, keepdim, scale
+        if g.size == 1:  # the usual case, a scalar loss: np.full is far cheaper than a broadcast
+            return np.full(shape, g.reshape(()) * g.dtype.type(scale), dtype=g.dtype)
         if not keepdim:
             g = g.reshape(_kept_shape(shape, dims))
         if scale != 1.0:
