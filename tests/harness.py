@@ -39,6 +39,7 @@ class Case:
     domain: tuple = (-2.0, 2.0)
     ints: dict = field(default_factory=dict)
     bools: tuple = ()
+    constant: tuple = ()  # float inputs that are not differentiated (weights of a loss, ...)
     double: bool = True
     gradcheck: bool = True
     tol: dict = None
@@ -73,17 +74,19 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def ember_inputs(arrays, requires_grad=True):
-    return [ember.tensor(a.copy(), requires_grad=requires_grad and _is_float(a)) for a in arrays]
+def ember_inputs(arrays, constant=()):
+    return [ember.tensor(a.copy(), requires_grad=_is_float(a) and i not in constant)
+            for i, a in enumerate(arrays)]
 
 
-def torch_inputs(arrays, requires_grad=True):
-    return [torch.tensor(a.copy(), requires_grad=requires_grad and _is_float(a)) for a in arrays]
+def torch_inputs(arrays, constant=()):
+    return [torch.tensor(a.copy(), requires_grad=_is_float(a) and i not in constant)
+            for i, a in enumerate(arrays)]
 
 
 def run_gradcheck(case, shapes):
     arrays = make_inputs(case, shapes, np.float64, seed=1)
-    xs = ember_inputs(arrays)
+    xs = ember_inputs(arrays, case.constant)
     ember.autograd.gradcheck(lambda *t: case.fn(ember, *t), xs)
 
 
@@ -103,7 +106,7 @@ def run_parity(case, shapes, dtype):
         pytest.skip("torch is not installed")
     tol = (case.tol or TOL)[dtype]
     arrays = make_inputs(case, shapes, dtype, seed=2)
-    ex, tx = ember_inputs(arrays), torch_inputs(arrays)
+    ex, tx = ember_inputs(arrays, case.constant), torch_inputs(arrays, case.constant)
     e_out, t_out = _as_tuple(case.fn(ember, *ex)), _as_tuple(case.fn(torch, *tx))
     assert len(e_out) == len(t_out)
     for k, (e, t) in enumerate(zip(e_out, t_out)):
@@ -131,7 +134,7 @@ def run_double_backward(case, shapes):
     if torch is None:
         pytest.skip("torch is not installed")
     arrays = make_inputs(case, shapes, np.float64, seed=4)
-    ex, tx = ember_inputs(arrays), torch_inputs(arrays)
+    ex, tx = ember_inputs(arrays, case.constant), torch_inputs(arrays, case.constant)
     e_out, t_out = _as_tuple(case.fn(ember, *ex))[0], _as_tuple(case.fn(torch, *tx))[0]
     if not t_out.requires_grad:
         return

@@ -52,10 +52,9 @@ def unbroadcast(grad, shape):
     lead = grad.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape)
                       if n == 1 and grad.shape[lead + i] != 1)
-    from .reduce import Sum
     if not stretched:  # only new leading dims: one sum drops them
-        return Sum.apply(grad, tuple(range(lead)), False)
-    grad = Sum.apply(grad, tuple(range(lead)) + stretched, True)
+        return _reduce.Sum.apply(grad, tuple(range(lead)), False)
+    grad = _reduce.Sum.apply(grad, tuple(range(lead)) + stretched, True)
     return grad.reshape(shape) if lead else grad
 
 
@@ -85,3 +84,6 @@ def normalize_dims(name, dim, ndim):
 def require_float(name, t):
     if t.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point tensor, got {t.dtype}")
+
+
+from . import reduce as _reduce  # noqa: E402  (reduce imports this module first)

@@ -125,6 +125,8 @@ class LinearWeightGrad(Function):
     @staticmethod
     def forward(ctx, g, x):
         ctx.save_for_backward(g, x)
+        if g.ndim == 2:
+            return np.matmul(g.T, x)
         return np.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
 
     @staticmethod

@@ -3,8 +3,15 @@ The others compose ops (their gradients come from the ops' own backward)."""
 import numpy as np
 
 from ..autograd import Function
-from ._util import broadcast_shapes, require_float
+from ._util import broadcast_shapes, require_float, unbroadcast
 from .activation import stable_sigmoid
+
+
+def _check_reduction(reduction, name):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r}")
+    return reduction
 
 
 def _reduce(loss, reduction, name):
@@ -29,39 +36,52 @@ def _check_pair(name, input, target):
 
 class BCEWithLogits(Function):
     """l = max(z, 0) - z y + ln(1 + e^-|z|)  (= -[y ln s(z) + (1-y) ln(1 - s(z))], never
-    overflowing);   dl/dz = s(z) - y,  dl/dy = -z"""
+    overflowing), then the mean, the sum or nothing;   dl/dz = s(z) - y,  dl/dy = -z"""
     name = "binary_cross_entropy_with_logits"
 
     @staticmethod
-    def forward(ctx, z, y):
+    def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
-        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        ctx.scale = 1.0 / z.size if reduction == "mean" and z.size else 1.0
+        loss = np.maximum(z, 0) - z * y  # PyTorch's formula: exact down to the tiniest losses
+        loss += np.log1p(np.exp(-np.abs(z)))
+        if reduction == "none":
+            return loss
+        total = np.add.reduce(loss, axis=None)
+        return total / z.size if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx, g):
         z, y = ctx.saved_tensors
-        return (BCEWithLogitsBackward.apply(g, z, y) if ctx.needs_input_grad[0] else None,
-                -g * z if ctx.needs_input_grad[1] else None)
+        return (BCEWithLogitsBackward.apply(g, z, y, ctx.scale) if ctx.needs_input_grad[0]
+                else None,
+                -g * z * ctx.scale if ctx.needs_input_grad[1] else None, None)
 
 
 class BCEWithLogitsBackward(Function):
-    """The logit gradient of BCE, fused: d = g (s(z) - y);
-    dd/dg = s(z) - y,  dd/dz = g s(z) (1 - s(z)),  dd/dy = -g"""
+    """The logit gradient of BCE as one node: d = c g (s(z) - y), g the loss's gradient (a
+    scalar after a mean or a sum, c = 1/n for the mean);
+    dd/dg = c (s(z) - y) (summed to g's shape),  dd/dz = c g s(z) (1 - s(z)),  dd/dy = -c g"""
     name = "bce_with_logits_backward"
 
     @staticmethod
-    def forward(ctx, g, z, y):
+    def forward(ctx, g, z, y, scale):
         ctx.save_for_backward(g, z, y)
-        return g * (stable_sigmoid(z) - y)
+        ctx.scale = scale
+        d = stable_sigmoid(z)
+        d -= y
+        d *= g * g.dtype.type(scale) if scale != 1.0 else g
+        return d
 
     @staticmethod
     def backward(ctx, gg):
         g, z, y = ctx.saved_tensors
-        need_g, need_z, need_y = ctx.needs_input_grad
+        need_g, need_z, need_y = ctx.needs_input_grad[:3]
+        c = ctx.scale
         s = z.sigmoid() if need_g or need_z else None
-        return (gg * (s - y) if need_g else None,
-                gg * g * s * (1.0 - s) if need_z else None,
-                -gg * g if need_y else None)
+        return (unbroadcast(gg * (s - y) * c, g.shape) if need_g else None,
+                gg * g * s * (1.0 - s) * c if need_z else None,
+                -gg * g * c if need_y else None, None)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -74,8 +94,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         broadcast_shapes(name, input.shape, pos_weight.shape)
         log_sig_neg = (-input).clamp(min=0.0) + (-input.abs()).exp().log1p()
         loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * log_sig_neg
+    elif weight is None:
+        return BCEWithLogits.apply(input, target, _check_reduction(reduction, name))
     else:
-        loss = BCEWithLogits.apply(input, target)
+        loss = BCEWithLogits.apply(input, target, "none")
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, name)

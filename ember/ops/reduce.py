@@ -60,8 +60,10 @@ class ExpandBack(Function):
     @staticmethod
     def forward(ctx, g, shape, dims, keepdim, scale):
         ctx.dims, ctx.keepdim, ctx.scale = dims, keepdim, scale
-        if g.size == 1:  # the usual case, a scalar loss: np.full is far cheaper than a broadcast
-            return np.full(shape, g.reshape(()) * g.dtype.type(scale), dtype=g.dtype)
+        if g.size == 1:  # the usual case, a scalar loss: a filled array beats a broadcast view
+            out = np.empty(shape, dtype=g.dtype)
+            out.fill(g.reshape(()) * g.dtype.type(scale))
+            return out
         if not keepdim:
             g = g.reshape(_kept_shape(shape, dims))
         if scale != 1.0:
