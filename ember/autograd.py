@@ -107,6 +107,9 @@ class Node:
     intermediates) or as plain attributes for small non-array facts (shapes, dims).
     """
 
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_to_save", "_saved", "_freed", "hooks",
+                 "output", "__dict__")
+
     def __init__(self, fn, args, needs_input_grad):
         self.fn = fn
         self.inputs = args
@@ -384,7 +387,9 @@ def _seed_grad(t, gradient, who):
             raise RuntimeError(
                 f"{who}: grad can be implicitly created only for scalar outputs; this output has "
                 f"shape {t.shape}. Pass gradient= (a tensor of that shape).")
-        return _Tensor(np.ones(t.shape, dtype=t.dtype))
+        seed = np.empty(t.shape, dtype=t.dtype)
+        seed.fill(1)
+        return _Tensor(seed)
     if not isinstance(gradient, _Tensor):
         gradient = _Tensor(np.asarray(gradient, dtype=t.dtype))
     if gradient.shape != t.shape:

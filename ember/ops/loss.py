@@ -44,7 +44,7 @@ class BCEWithLogits(Function):
         ctx.save_for_backward(z, y)
         ctx.scale = 1.0 / z.size if reduction == "mean" and z.size else 1.0
         loss = np.maximum(z, 0) - z * y  # PyTorch's formula: exact down to the tiniest losses
-        loss += np.log1p(np.exp(-np.abs(z)))
+        loss += np.logaddexp(z.dtype.type(0), -np.abs(z))  # ln(1 + e^-|z|) in one ufunc
         if reduction == "none":
             return loss
         total = np.add.reduce(loss, axis=None)
