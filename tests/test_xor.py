@@ -1,4 +1,5 @@
 """The XOR exercise: one hand-derived SGD step, the command, and the defaults for seeds 0..99."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,13 @@ def test_textbook_example_runs():
     assert "XOR solved" in out and "bias shapes: (2,) (1,)" in out
 
 
+def _solves(seed):
+    return solved(train_xor(XorConfig(seed=seed))[1])
+
+
 @pytest.mark.slow
 def test_defaults_solve_every_seed_0_to_99():
-    failures = [s for s in range(100) if not solved(train_xor(XorConfig(seed=s))[1])]
-    assert failures == []
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(_solves, range(100)))
+    assert [s for s, ok in enumerate(results) if not ok] == []
