@@ -31,3 +31,14 @@ double = float64
 float = float32  # noqa: A001
 
 __version__ = "0.1.0"
+
+_LAZY_MODULES = ("data", "io", "train", "models")  # loaded on first use: `import ember` stays fast
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".io", __name__), name)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -1,0 +1,2 @@
+"""Ready models."""
+from .mlp import MLP
