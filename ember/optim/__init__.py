@@ -1,4 +1,8 @@
-"""Optimizers, updating parameter arrays in place (PyTorch's algorithms and names)."""
+"""Optimizers, updating parameter arrays in place (PyTorch's algorithms and names), and
+learning-rate schedulers (`ember.optim.lr_scheduler`)."""
+from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD

@@ -102,9 +102,7 @@ class Optimizer:
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
-            self.state[p] = {k: (np.array(v._data if isinstance(v, Tensor) else v, dtype=p.dtype)
-                                 if isinstance(v, (Tensor, np.ndarray)) else v)
-                             for k, v in s.items()}
+            self.state[p] = {k: _load_state_value(k, v, p) for k, v in s.items()}
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -112,3 +110,16 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _load_state_value(name, value, p):
+    """A copy of one saved state entry: arrays in the parameter's dtype; the step counter as a
+    Python number even when a checkpoint stored it as a 0-d tensor (as PyTorch does)."""
+    if isinstance(value, Tensor):
+        value = value._data
+    if not isinstance(value, np.ndarray):
+        return value
+    if name == "step" and value.size == 1:
+        step = value.item()
+        return int(step) if float(step).is_integer() else step
+    return np.array(value, dtype=p.dtype)

@@ -18,6 +18,17 @@ CONFIGS = [
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.005, alpha=0.9, centered=True)),  # lr=0.01 here turns chaotic
+    ("RMSprop", dict(lr=0.005, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.005, alpha=0.95, eps=1e-6, weight_decay=0.05, momentum=0.8,
+                     centered=True, maximize=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
+    ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
+    ("Adagrad", dict(lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.1,
+                     eps=1e-8, maximize=True)),
 ]
 
 
@@ -95,3 +106,86 @@ def test_bad_hyper_parameters():
         optim.Adam(p, betas=(1.0, 0.9))
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
+
+
+STATEFUL = [
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.2)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+]
+
+
+def _make(lib, name, kw):
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((4, 1))]
+    params = [lib.tensor(a, requires_grad=True) for a in init]
+    opt = getattr(optim if lib is ember else torch.optim, name)(params, **kw)
+    return params, opt
+
+
+def _run(params, opt, lib, steps):
+    for _ in range(steps):
+        opt.zero_grad()
+        problem(lib, params).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("name,kw", STATEFUL, ids=[n for n, _ in STATEFUL])
+def test_state_matches_torch_and_round_trips(name, kw):
+    ep, eo = _make(ember, name, kw)
+    tp, to = _make(torch, name, kw)
+    _run(ep, eo, ember, 7)
+    _run(tp, to, torch, 7)
+    es, ts = eo.state_dict()["state"], to.state_dict()["state"]
+    assert sorted(es) == sorted(ts)
+    for i in es:
+        assert sorted(es[i]) == sorted(ts[i])                 # PyTorch's state names
+        for k, v in es[i].items():
+            np.testing.assert_allclose(np.asarray(v.data if hasattr(v, "data") else v),
+                                       ts[i][k].detach().numpy(), rtol=1e-9, atol=1e-12)
+    # a fresh optimizer loaded mid-run continues exactly like the uninterrupted one
+    ep2, eo2 = _make(ember, name, kw)
+    for a, b in zip(ep2, ep):
+        a.data[...] = b.data
+    eo2.load_state_dict(eo.state_dict())
+    assert all(isinstance(s["step"], int) and s["step"] == 7 for s in eo2.state.values())
+    _run(ep, eo, ember, 5)
+    _run(ep2, eo2, ember, 5)
+    for a, b in zip(ep, ep2):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_load_state_dict_takes_step_as_a_tensor():
+    """Checkpoints (and PyTorch) store 'step' as a 0-d tensor; it comes back as a number."""
+    ep, eo = _make(ember, "Adagrad", dict(lr=0.1))
+    _run(ep, eo, ember, 3)
+    state = eo.state_dict()
+    for s in state["state"].values():
+        s["step"] = ember.tensor(float(s["step"]))
+    ep2, eo2 = _make(ember, "Adagrad", dict(lr=0.1))
+    eo2.load_state_dict(state)
+    assert all(s["step"] == 3 and isinstance(s["step"], int) for s in eo2.state.values())
+
+
+def test_adagrad_has_state_from_the_start_like_torch():
+    ep, eo = _make(ember, "Adagrad", dict(initial_accumulator_value=0.3))
+    tp, to = _make(torch, "Adagrad", dict(initial_accumulator_value=0.3))
+    assert sorted(eo.state_dict()["state"]) == sorted(to.state_dict()["state"])
+    np.testing.assert_array_equal(eo.state[ep[0]]["sum"], np.full((3, 4), 0.3))
+
+
+@pytest.mark.parametrize("name,kw,match", [
+    ("RMSprop", dict(lr=-1), "RMSprop: invalid learning rate"),
+    ("RMSprop", dict(alpha=-0.5), "RMSprop: invalid alpha"),
+    ("RMSprop", dict(momentum=-0.1), "RMSprop: invalid momentum"),
+    ("RMSprop", dict(eps=-1e-8), "RMSprop: invalid eps"),
+    ("Adagrad", dict(lr=-0.1), "Adagrad: invalid learning rate"),
+    ("Adagrad", dict(lr_decay=-1), "Adagrad: invalid lr_decay"),
+    ("Adagrad", dict(initial_accumulator_value=-1), "Adagrad: invalid initial_accumulator_value"),
+    ("Adagrad", dict(weight_decay=-1), "Adagrad: invalid weight_decay"),
+])
+def test_bad_rmsprop_adagrad_arguments(name, kw, match):
+    with pytest.raises(ValueError, match=match):
+        getattr(optim, name)([ember.tensor([1.0], requires_grad=True)], **kw)
+    with pytest.raises(ValueError, match=match):   # also a group's own value
+        getattr(optim, name)([{"params": [ember.tensor([1.0], requires_grad=True)], **kw}])
