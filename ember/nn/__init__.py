@@ -1,7 +1,12 @@
 """Layers, losses and the Module tree, with PyTorch's names."""
 from . import functional, init
-from .activation import (ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU,
-                         Softmax, Softplus, Tanh)
-from .layers import Flatten, Identity, Linear, ModuleList, Sequential
-from .loss import BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss
+from . import utils
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,
+                         Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
+                         RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink,
+                         Softsign, Tanh, Tanhshrink, Threshold)
+from .layers import (Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList, Sequential,
+                     Unflatten)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter

@@ -10,7 +10,8 @@ from ..backend import rng
 
 def calculate_gain(nonlinearity, param=None):
     gains = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
-             "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+             "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0,
+             "conv_transpose3d": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope ** 2))
@@ -84,3 +85,26 @@ def kaiming_uniform_(t, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 def kaiming_normal_(t, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """N(0, s^2), s = gain / sqrt(fan)"""
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+
+
+def orthogonal_(t, gain=1.0):
+    """A (semi-)orthogonal matrix times gain, as PyTorch makes it: the Q of the QR
+    decomposition of a standard normal (rows, cols) matrix, each column's sign set by R's
+    diagonal so that Q is uniform over the orthogonal matrices (Mezzadri 2007). Dims past the
+    first are flattened into columns; rows < cols gives orthonormal rows."""
+    if t.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dims are supported, got "
+                         f"shape {t.shape}")
+    if t.numel() == 0:
+        return t
+    rows = t.shape[0]
+    cols = t.numel() // rows
+    a = rng().standard_normal((rows, cols))
+    if rows < cols:
+        a = a.T
+    q, r = np.linalg.qr(a)
+    d = np.sign(np.diag(r))
+    q *= np.where(d == 0, 1.0, d)
+    if rows < cols:
+        q = q.T
+    return _fill(t, (q * gain).reshape(t.shape))

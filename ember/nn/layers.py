@@ -1,13 +1,17 @@
-"""Basic layers: Linear, Identity, Flatten, Sequential, ModuleList."""
+"""Basic layers and containers: Linear, Identity, Flatten, Unflatten, Dropout, Sequential,
+ModuleList, ModuleDict."""
 import math
+import operator
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..backend import get_default_dtype
-from ..ops import flatten, linear
+from ..ops import flatten, linear, unflatten
 from . import init
-from .module import Module, Parameter
+from .functional import dropout
+from .module import Module, Parameter, _indent
 
 
 class Linear(Module):
@@ -37,6 +41,11 @@ class Linear(Module):
 
 
 class Identity(Module):
+    """y = x; takes (and ignores) any arguments, as PyTorch's does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 
@@ -53,7 +62,105 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class Sequential(Module):
+class Unflatten(Module):
+    """Split dim into unflattened_size (a tuple of ints)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(n, int) for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got "
+                            f"{unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, x):
+        return unflatten(x, self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Dropout(Module):
+    """Zero each element with probability p while training and scale the rest by 1 / (1 - p)
+    (inverted dropout); the identity in eval mode. Masks come from ember's generator, so
+    ember.manual_seed(n) reproduces them."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules kept under the keys "0", "1", ..."""
+
+    def _key(self, i):
+        """The key of the module at int position i (negative counts from the end)."""
+        n = len(self._modules)
+        i = operator.index(i)
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")
+        return list(self._modules)[i % n]
+
+    def _renumber(self, modules):
+        for key in list(self._modules):
+            delattr(self, key)
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __setitem__(self, i, module):
+        setattr(self, self._key(i), module)
+
+    def __delitem__(self, i):
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            del mods[i]
+        else:
+            del mods[list(self._modules).index(self._key(i))]
+        self._renumber(mods)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        mods = list(self._modules.values())
+        n = len(mods)
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range for "
+                             f"{n} modules")
+        mods.insert(index, module)
+        self._renumber(mods)
+        return self
+
+    def pop(self, i=-1):
+        m = self[i]
+        del self[i]
+        return m
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+
+class Sequential(_ModuleSequence):
     """Modules applied in order; built from modules or an OrderedDict of named modules."""
 
     def __init__(self, *modules):
@@ -71,37 +178,100 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
-        mods = list(self._modules.values())
         if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
+            return Sequential(OrderedDict(list(self._modules.items())[i]))
+        return self._modules[self._key(i)]
 
 
-class ModuleList(Module):
-    def __init__(self, modules=()):
+class ModuleList(_ModuleSequence):
+    """A list of modules, registered (their parameters are the owner's); no forward of its
+    own."""
+
+    def __init__(self, modules=None):
         super().__init__()
-        for m in modules:
-            self.append(m)
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
+        if modules is not None:
+            self.extend(modules)
 
     def __getitem__(self, i):
-        return list(self._modules.values())[i]
+        if isinstance(i, slice):
+            return ModuleList(list(self._modules.values())[i])
+        return self._modules[self._key(i)]
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def __repr__(self):
+        """PyTorch's form: a run of identical modules prints once, as (i-j): n x module."""
+        if not self._modules:
+            return "ModuleList()"
+        runs = []  # [first index, last index, repr]
+        for i, m in enumerate(self._modules.values()):
+            r = repr(m)
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_indent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}")
+                 for a, b, r in runs]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules, registered (their parameters are the owner's)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
 
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
-        return iter(self._modules.values())
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def clear(self):
+        for key in list(self._modules):
+            delattr(self, key)
+
+    def pop(self, key):
+        m = self[key]
+        del self[key]
+        return m
+
+    def update(self, modules):
+        """Add (or replace) modules from a mapping or an iterable of (name, module) pairs."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = modules.items()
+        else:
+            pairs = []
+            for j, pair in enumerate(modules):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise ValueError(f"ModuleDict.update: element {j} must be a (name, module) "
+                                     f"pair, got {pair!r}")
+                pairs.append(pair)
+        for key, m in pairs:
+            self[key] = m

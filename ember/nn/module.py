@@ -29,6 +29,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -44,13 +45,28 @@ class Module:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  "assigning attributes")
         params, modules, buffers = self._parameters, self._modules, self._buffers
-        for store in (params, modules, buffers):
-            store.pop(name, None)
         if isinstance(value, Parameter):
+            modules.pop(name, None)
+            buffers.pop(name, None)
             params[name] = value
+        elif name in params:  # a parameter's slot takes a Parameter or None, as in PyTorch
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
+                                f"parameter {name!r} (Parameter or None expected)")
+            params[name] = None
         elif isinstance(value, Module):
+            params.pop(name, None)
+            buffers.pop(name, None)
             modules[name] = value
-        elif name in self.__dict__.get("_buffer_names", ()):
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
+                                f"child module {name!r} (Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
+                                f"buffer {name!r} (Tensor or None expected)")
             buffers[name] = value
         # also kept as a plain attribute: `self.weight` is then an ordinary (fast) lookup
         object.__setattr__(self, name, value)
@@ -65,70 +81,122 @@ class Module:
     def __delattr__(self, name):
         for store in (self._parameters, self._modules, self._buffers):
             store.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name, tensor):
-        """A tensor that is state but not a parameter (running means): saved, not trained."""
-        self.__dict__.setdefault("_buffer_names", set()).add(name)
-        setattr(self, name, tensor)
+    def _check_new_name(self, kind, name):
+        if not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: {kind} name must be a string, got "
+                            f"{type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{type(self).__name__}: {kind} name must be non-empty and contain "
+                           f"no '.', got {name!r}")
+        if hasattr(self, name) and not any(name in d for d in (
+                self._parameters, self._buffers, self._modules)):
+            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists")
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that is state but not a parameter (running means): saved in state_dict
+        unless persistent=False, moved by to(), never trained."""
+        self._check_new_name("buffer", name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(tensor).__name__} as "
+                            f"buffer {name!r} (Tensor or None expected)")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name, param):
-        if param is None:
-            self._parameters[name] = None
-            object.__setattr__(self, name, None)
-        else:
-            setattr(self, name, param)
+        self._check_new_name("parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(param).__name__} as "
+                            f"parameter {name!r} (Parameter or None expected)")
+        self._buffers.pop(name, None)
+        self._modules.pop(name, None)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
     def add_module(self, name, module):
+        self._check_new_name("module", name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: {type(module).__name__} is not a Module")
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
-    # ---- walking the tree -------------------------------------------------------------------
-    def named_modules(self, prefix=""):
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The module at a dotted path ("encoder.0"), '' being this one."""
+        m = self
+        for part in target.split(".") if target else ():
+            if part not in m._modules or m._modules[part] is None:
+                raise AttributeError(f"{type(m).__name__} has no submodule {part!r} "
+                                     f"(looking up {target!r})")
+            m = m._modules[part]
+        return m
+
+    # ---- walking the tree (PyTorch's order: depth first, each module before its children) ---
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        memo = set() if memo is None else memo
         stack = [(prefix, self)]
-        seen = set()
         while stack:
-            name, m = stack.pop(0)
-            if id(m) in seen:
+            name, m = stack.pop()
+            if m in memo:
                 continue
-            seen.add(id(m))
+            if remove_duplicate:
+                memo.add(m)
             yield name, m
-            for child_name, child in m._modules.items():
-                if child is not None:
-                    stack.append((f"{name}.{child_name}" if name else child_name, child))
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in m._modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self):
         return (m for _, m in self.named_modules())
 
     def named_children(self):
-        return ((n, m) for n, m in self._modules.items() if m is not None)
+        seen = set()
+        for n, m in self._modules.items():
+            if m is not None and m not in seen:
+                seen.add(m)
+                yield n, m
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def named_parameters(self, prefix="", recurse=True):
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse
+                else [(prefix, self)])
         for mod_name, m in mods:
-            for name, p in m._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+            for name, t in getattr(m, store).items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield (f"{mod_name}.{name}" if mod_name else name), t
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, prefix=""):
-        for mod_name, m in self.named_modules(prefix):
-            for name, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{mod_name}.{name}" if mod_name else name), b
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     # ---- modes and bulk changes -------------------------------------------------------------
     def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode must be a bool, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -150,20 +218,41 @@ class Module:
         return self
 
     def apply(self, fn):
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """fn(module) for every submodule, children before their parent (PyTorch's order)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
         return self
 
-    def to(self, dtype=None, *args, **kwargs):
-        """Cast floating parameters and buffers to dtype (in place, like PyTorch)."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            dtype = kwargs.get("dtype")
+    def to(self, *args, **kwargs):
+        """Cast floating parameters and buffers to a dtype, in place (the same Parameter objects
+        stay registered, as in PyTorch). Takes to(dtype), to("cpu"), to("cpu", dtype),
+        to(tensor) and the keywords device= and dtype=."""
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {', '.join(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str):
+                device = a
+            elif a is not None:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"to: ember runs on the CPU only, got device {device!r}")
         if dtype is None:
             return self
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to: expected a dtype, a device or a tensor, got {dtype!r}") from None
+        if dtype.kind != "f":
+            raise TypeError(f"to: a module casts only to a floating dtype, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.dtype.kind == "f":
+            if t.dtype.kind == "f" and t.dtype != dtype:
                 t._data = t._data.astype(dtype)
+                t._version[0] += 1
                 if t.grad is not None:
                     t.grad = Tensor(t.grad._data.astype(dtype))
         return self
@@ -174,20 +263,29 @@ class Module:
     def double(self):
         return self.to(np.float64)
 
+    def half(self):
+        return self.to(np.float16)
+
+    def cpu(self):
+        return self
+
     # ---- state ------------------------------------------------------------------------------
-    def state_dict(self):
-        """Parameters and buffers by dotted name, detached (PyTorch's keys)."""
-        out = OrderedDict()
-        for name, p in self.named_parameters():
-            out[name] = p.detach()
-        for name, b in self.named_buffers():
-            out[name] = b.detach()
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Parameters and persistent buffers by dotted name, detached, in PyTorch's order (each
+        module's parameters, then its buffers, then its children's; a shared module under each
+        of its names)."""
+        out = OrderedDict() if destination is None else destination
+        for mod_name, m in self.named_modules(prefix=prefix, remove_duplicate=False):
+            for store in (m._parameters, m._buffers):
+                for name, t in store.items():
+                    if t is None or name in m._non_persistent_buffers and store is m._buffers:
+                        continue
+                    out[f"{mod_name}.{name}" if mod_name else name] = t if keep_vars else t.detach()
         return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values in; with strict, every key must match and every shape must agree."""
-        own = dict(self.named_parameters())
-        own.update(self.named_buffers())
+        own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
@@ -215,19 +313,29 @@ class Module:
                 t._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
-    # ---- printing ---------------------------------------------------------------------------
+    # ---- printing (PyTorch's format) --------------------------------------------------------
     def extra_repr(self):
         return ""
 
+    def _get_name(self):
+        return type(self).__name__
+
     def __repr__(self):
-        lines = []
-        for name, m in self._modules.items():
-            child = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_indent(repr(m))}" for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        head = self._get_name() + "("
+        if len(extra_lines) == 1 and not child_lines:
+            return head + extra_lines[0] + ")"
+        if lines:
+            return head + "\n  " + "\n  ".join(lines) + "\n)"
+        return head + ")"
+
+
+def _indent(text, spaces=2):
+    """Indent every line but the first (a child's repr inside its parent's)."""
+    return text.replace("\n", "\n" + " " * spaces)
 
 
 class _IncompatibleKeys:
