@@ -52,6 +52,76 @@ def _run_xor(args, parser):
     return 0 if ok else 1
 
 
+def _train_parser(sub):
+    from .run import DATASETS, OPTIMIZERS, SCHEDULES
+    p = sub.add_parser(
+        "train", help="train a model on a dataset, with checkpoints and a history",
+        description="Train a model and write into --out: last.safetensors and best.safetensors "
+                    "(training checkpoints), history.csv, history.png and config.json. Options "
+                    "not given take the dataset's defaults (see README). Ctrl-C saves a "
+                    "checkpoint that --resume continues from.")
+    p.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
+    p.add_argument("--model", choices=["mlp"], default="mlp")
+    p.add_argument("--hidden", help="hidden layer sizes, e.g. 256,128")
+    p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "gelu", "leaky_relu",
+                                            "elu", "silu"])
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--weight-decay", type=float, dest="weight_decay")
+    p.add_argument("--schedule", choices=SCHEDULES)
+    p.add_argument("--label-smoothing", type=float, dest="label_smoothing")
+    p.add_argument("--samples", type=int, help="synthetic sets: training examples")
+    p.add_argument("--noise", type=float, help="synthetic sets: noise level")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--data-dir", dest="data_dir", help="folder with the (Fashion-)MNIST files")
+    p.add_argument("--out", required=True, help="run folder, e.g. runs/fmnist")
+    p.add_argument("--resume", action="store_true", help="continue from --out/last.safetensors")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    p.set_defaults(run=_run_train)
+
+
+def _run_train(args, parser):
+    from .run import RunConfig, train_command
+    names = ("model", "hidden", "activation", "dropout", "epochs", "batch_size", "optimizer",
+             "lr", "weight_decay", "schedule", "label_smoothing", "samples", "noise", "seed",
+             "data_dir")
+    given = {k: getattr(args, k) for k in names}
+    try:
+        cfg = RunConfig.for_dataset(args.dataset, **given)
+        if args.resume:  # the run's own settings, unless given again (more --epochs, say)
+            import json
+            import os
+            path = os.path.join(args.out, "config.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    saved = json.load(f)
+                saved.update({k: v for k, v in given.items() if v is not None})
+                cfg = RunConfig(**saved)
+        train_command(cfg, args.out, resume=args.resume, verbose=not args.quiet)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"ember train: {e}")
+    return 0
+
+
+def _evaluate_parser(sub):
+    p = sub.add_parser("evaluate", help="test accuracy and confusion matrix of a checkpoint")
+    p.add_argument("--checkpoint", required=True, help="e.g. runs/fmnist/best.safetensors")
+    p.add_argument("--data-dir", dest="data_dir")
+    p.set_defaults(run=_run_evaluate)
+
+
+def _run_evaluate(args, parser):
+    from .run import evaluate_command
+    try:
+        evaluate_command(args.checkpoint, args.data_dir)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"ember evaluate: {e}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="ember", description="ember: deep learning on NumPy that shows forward and backward "
@@ -60,6 +130,8 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"ember {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _xor_parser(sub)
+    _train_parser(sub)
+    _evaluate_parser(sub)
     return parser
 
 
