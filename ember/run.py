@@ -21,8 +21,9 @@ SCHEDULES = ("none", "cosine", "onecycle", "step", "plateau")
 DATASET_DEFAULTS = {
     "xor": dict(hidden="16,16", epochs=30, lr=1e-2, batch_size=64),
     "moons": dict(hidden="64,64", epochs=30, lr=1e-2, batch_size=64),
-    "circles": dict(hidden="64,64", epochs=30, lr=1e-2, batch_size=64),
-    "spirals": dict(hidden="128,128", epochs=60, lr=1e-2, batch_size=64, schedule="onecycle"),
+    "circles": dict(hidden="64,64", epochs=30, lr=1e-2, batch_size=64, noise=0.05),
+    "spirals": dict(hidden="128,128", epochs=100, lr=1e-2, batch_size=64, schedule="onecycle",
+                    samples=6000, noise=0.01),
     "fashion-mnist": dict(hidden="256,128", epochs=15, lr=1e-3, batch_size=128,
                           schedule="onecycle", dropout=0.2, label_smoothing=0.1,
                           optimizer="adamw", weight_decay=1e-4),
@@ -82,8 +83,8 @@ def load_splits(cfg):
         train = data.TensorDataset(x[order[n_val:]], y[order[n_val:]])
         val = data.TensorDataset(x[order[:n_val]], y[order[:n_val]])
         return train, val, test, list(cls.classes)
-    makers = {"xor": data.xor, "moons": data.two_moons, "circles": data.circles,
-              "spirals": data.spirals}
+    makers = {"xor": data.xor, "moons": data.two_moons, "spirals": data.spirals,
+              "circles": lambda *a, **k: data.circles(*a, factor=0.5, **k)}
     if cfg.dataset not in makers:
         raise ValueError(f"unknown dataset {cfg.dataset!r}; choose from {', '.join(DATASETS)}")
     make = makers[cfg.dataset]
