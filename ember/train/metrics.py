@@ -36,13 +36,13 @@ def confusion_matrix(predictions, targets, num_classes):
 
 
 def format_confusion_matrix(counts, names=None):
+    """The matrix as text: one row per true class, one column per predicted class."""
     n = len(counts)
-    names = [str(i) for i in range(n)] if names is None else [str(s)[:10] for s in names]
-    width = max(6, max(len(s) for s in names), len(str(counts.max())) + 1)
-    head = " " * (width + 2) + "".join(s.rjust(width) for s in names)
-    rows = [head, " " * (width + 2) + "predicted ->".rjust(width * n)]
+    names = [str(i) for i in range(n)] if names is None else [str(s)[:11] for s in names]
+    width = max(max(len(s) for s in names), len(str(counts.max()))) + 2
+    rows = [" " * (width + 1) + "".join(s.rjust(width) for s in names)]
     for name, row in zip(names, counts):
-        rows.append(name.rjust(width) + " |" + "".join(str(v).rjust(width) for v in row))
+        rows.append(name.rjust(width) + " " + "".join(str(v).rjust(width) for v in row))
     return "\n".join(rows)
 
 

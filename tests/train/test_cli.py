@@ -1,0 +1,55 @@
+"""`ember train` and `ember evaluate` from the command line."""
+import os
+import time
+
+import pytest
+
+from ember.cli import main
+from ember.data import FASHION_MNIST_ROOT
+
+
+def test_train_writes_the_run_folder_and_evaluate_reads_it(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["train", "--dataset", "moons", "--epochs", "3", "--samples", "400",
+                 "--out", out, "--quiet"]) == 0
+    for name in ("last.safetensors", "best.safetensors", "history.csv", "history.png",
+                 "config.json"):
+        assert os.path.exists(os.path.join(out, name)), name
+    text = capsys.readouterr().out
+    assert "test accuracy" in text
+    assert main(["evaluate", "--checkpoint", os.path.join(out, "best.safetensors")]) == 0
+    text = capsys.readouterr().out
+    assert "test accuracy" in text and "confusion matrix" in text
+
+
+def test_resume_continues_to_more_epochs(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    main(["train", "--dataset", "xor", "--epochs", "2", "--samples", "200", "--out", out,
+          "--quiet"])
+    main(["train", "--dataset", "xor", "--epochs", "4", "--out", out, "--resume", "--quiet"])
+    text = capsys.readouterr().out
+    assert "resuming from" in text and "after epoch 2" in text
+    assert open(os.path.join(out, "history.csv")).read().count("\n") == 5  # header + 4 epochs
+
+
+def test_missing_dataset_files_give_a_clear_message(tmp_path):
+    with pytest.raises(SystemExit, match="ember train: .*train-images-idx3-ubyte"):
+        main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--out",
+              str(tmp_path / "r"), "--quiet"])
+
+
+@pytest.mark.slow
+def test_spirals_default_reaches_99_percent_within_a_minute(tmp_path, capsys):
+    start = time.perf_counter()
+    main(["train", "--dataset", "spirals", "--out", str(tmp_path), "--quiet"])
+    took = time.perf_counter() - start
+    accuracy = float(capsys.readouterr().out.split("test accuracy ")[1].split("%")[0])
+    assert accuracy >= 99.0 and took < 60
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_ROOT), reason="Fashion-MNIST not installed")
+def test_fashion_mnist_default_recipe_reaches_88_5_percent(tmp_path, capsys):
+    main(["train", "--dataset", "fashion-mnist", "--out", str(tmp_path), "--quiet"])
+    accuracy = float(capsys.readouterr().out.split("test accuracy ")[1].split("%")[0])
+    assert accuracy >= 88.5
