@@ -24,8 +24,6 @@ class Adam(Optimizer):
                                       maximize=maximize))
 
     def _update(self, p, g, state, group):
-        if group["maximize"]:
-            g = -g
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
             state["step"] = 0
@@ -35,23 +33,31 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t = state["step"]
+        work, tmp = self._scratch(p, 0), self._scratch(p, 1)  # nothing allocated per step
+        if group["maximize"]:
+            g = np.negative(g, out=work)
         if wd:
             if self.decoupled:
                 p *= 1 - lr * wd
             else:
-                g = g + wd * p
+                np.multiply(p, wd, out=tmp)
+                g = np.add(g, tmp, out=work)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
-        m += (1 - b1) * g
+        m += np.multiply(g, 1 - b1, out=tmp)
         v *= b2
-        v += (1 - b2) * (g * g)
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v)
+        denom = np.sqrt(v, out=tmp)
         denom /= math.sqrt(1 - b2 ** t)
         denom += eps
-        p -= (lr / (1 - b1 ** t)) * (m / denom)
+        step = np.divide(m, denom, out=work)
+        step *= lr / (1 - b1 ** t)
+        p -= step
 
 
 class AdamW(Adam):

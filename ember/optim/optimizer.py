@@ -65,6 +65,15 @@ class Optimizer:
     def _update(self, p, g, state, group):
         raise NotImplementedError
 
+    def _scratch(self, p, k=0):
+        """Scratch array k shaped like parameter array p, kept across steps, so an update
+        allocates nothing. (Not part of the state: it holds no information between steps.)"""
+        store = self.__dict__.setdefault("_scratch_arrays", {})
+        buf = store.get((id(p), k))
+        if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
+            buf = store[(id(p), k)] = np.empty_like(p)
+        return buf
+
     def state_dict(self):
         """{'state': {index: {name: array or number}}, 'param_groups': [...]}, parameters named
         by their position across groups, as PyTorch."""

@@ -20,17 +20,27 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _update(self, p, g, state, group):
-        if group["maximize"]:
-            g = -g
+        d = self._scratch(p)  # d holds the step direction; no array is allocated per step
         wd, mu = group["weight_decay"], group["momentum"]
+        if group["maximize"]:
+            np.negative(g, out=d)
+        else:
+            np.copyto(d, g)
         if wd:
-            g = g + wd * p
+            d += np.multiply(p, wd, out=self._scratch(p, 1))
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
+                buf = state["momentum_buffer"] = d.copy()
             else:
                 buf *= mu
-                buf += (1 - group["dampening"]) * g
-            g = g + mu * buf if group["nesterov"] else buf
-        p -= group["lr"] * g
+                if group["dampening"]:
+                    buf += np.multiply(d, 1 - group["dampening"], out=self._scratch(p, 1))
+                else:
+                    buf += d
+            if group["nesterov"]:
+                d += np.multiply(buf, mu, out=self._scratch(p, 1))
+            else:
+                np.copyto(d, buf)
+        d *= group["lr"]
+        p -= d

@@ -189,3 +189,22 @@ def test_bad_rmsprop_adagrad_arguments(name, kw, match):
         getattr(optim, name)([ember.tensor([1.0], requires_grad=True)], **kw)
     with pytest.raises(ValueError, match=match):   # also a group's own value
         getattr(optim, name)([{"params": [ember.tensor([1.0], requires_grad=True)], **kw}])
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1)),
+                                     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True,
+                                                  weight_decay=0.01)),
+                                     ("Adam", dict(lr=0.01, weight_decay=0.01)),
+                                     ("AdamW", dict(lr=0.01, amsgrad=True, maximize=True))])
+def test_a_step_allocates_no_parameter_sized_arrays(name, kw):
+    """After the first step (which creates the state), a step allocates nothing big."""
+    import tracemalloc
+    p = ember.zeros(1000, 1000, requires_grad=True)  # 4 MB
+    p.grad = ember.ones(1000, 1000)
+    opt = getattr(optim, name)([p], **kw)
+    opt.step()
+    tracemalloc.start()
+    opt.step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100_000, f"{name} allocated {peak} bytes in one step"
