@@ -147,3 +147,14 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tmp_path):
     straight, _ = train_command(_cfg(3), str(tmp_path / "straight"), verbose=False,
                                 print_fn=lambda *a, **k: None)
     assert resumed.history["loss"] == straight.history["loss"]
+
+
+def test_plot_history_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    train, val = moons_loaders()
+    model = small_model()
+    history = fit(model, nn.CrossEntropyLoss(), ember.optim.Adam(model.parameters()), train, val,
+                  epochs=1, verbose=False)
+    with pytest.raises(ImportError, match=r"pip install 'ember\[plot\]'"):
+        plot_history(history, str(tmp_path / "h.png"))
