@@ -20,27 +20,24 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _update(self, p, g, state, group):
-        d = self._scratch(p)  # d holds the step direction; no array is allocated per step
+        d = self._scratch(p)  # the step goes here: no array is allocated per step
         wd, mu = group["weight_decay"], group["momentum"]
         if group["maximize"]:
-            np.negative(g, out=d)
-        else:
-            np.copyto(d, g)
+            g = np.negative(g, out=d)
         if wd:
-            d += np.multiply(p, wd, out=self._scratch(p, 1))
+            g = np.add(g, np.multiply(p, wd, out=self._scratch(p, 1)), out=d)
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = d.copy()
+                buf = state["momentum_buffer"] = np.array(g, copy=True)
             else:
                 buf *= mu
                 if group["dampening"]:
-                    buf += np.multiply(d, 1 - group["dampening"], out=self._scratch(p, 1))
+                    buf += np.multiply(g, 1 - group["dampening"], out=self._scratch(p, 1))
                 else:
-                    buf += d
+                    buf += g
             if group["nesterov"]:
-                d += np.multiply(buf, mu, out=self._scratch(p, 1))
+                g = np.add(g, np.multiply(buf, mu, out=self._scratch(p, 1)), out=d)
             else:
-                np.copyto(d, buf)
-        d *= group["lr"]
-        p -= d
+                g = buf
+        p -= np.multiply(g, group["lr"], out=d)
