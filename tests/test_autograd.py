@@ -269,6 +269,11 @@ def test_gradcheck_passes_and_reports_the_worst_element():
     assert gradcheck(lambda t: WrongSquare.apply(t), (x,), raise_exception=False) is False
 
 
+def test_gradcheck_of_a_function_that_takes_gradients():
+    x = leaf([0.3, -0.7])
+    assert gradcheck(lambda t: ember.autograd.grad((t ** 3).sum(), t, create_graph=True)[0], (x,))
+
+
 def test_gradcheck_needs_float64():
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda t: t * 2, (ember.tensor([1.0], requires_grad=True),))
