@@ -424,7 +424,9 @@ def _float_op(fn, name, x, *args):
 
 
 def sigmoid(x):
-    return _float_op(Sigmoid, "sigmoid", x)
+    if x._data.dtype.kind != "f":
+        require_float("sigmoid", x)
+    return Sigmoid.apply(x)
 
 
 def tanh(x):
