@@ -61,7 +61,7 @@ def _train_parser(sub):
                     "not given take the dataset's defaults (see README). Ctrl-C saves a "
                     "checkpoint that --resume continues from.")
     p.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
-    p.add_argument("--model", choices=["mlp"], default="mlp")
+    p.add_argument("--model", choices=["mlp", "lenet", "cnn", "vgg", "resnet"])
     p.add_argument("--hidden", help="hidden layer sizes, e.g. 256,128")
     p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "gelu", "leaky_relu",
                                             "elu", "silu"])

@@ -75,8 +75,9 @@ def load_splits(cfg):
     if cfg.dataset in ("fashion-mnist", "mnist"):
         cls = data.FashionMNIST if cfg.dataset == "fashion-mnist" else data.MNIST
         kwargs = {} if cfg.data_dir is None else {"root": cfg.data_dir}
-        train_full = cls(train=True, **kwargs).as_tensor_dataset(flatten=True, normalize=True)
-        test = cls(train=False, **kwargs).as_tensor_dataset(flatten=True, normalize=True)
+        flat = cfg.model == "mlp"  # the CNNs take (N, 1, 28, 28)
+        train_full = cls(train=True, **kwargs).as_tensor_dataset(flatten=flat, normalize=True)
+        test = cls(train=False, **kwargs).as_tensor_dataset(flatten=flat, normalize=True)
         n_val = len(train_full) // 12  # 5,000 of 60,000
         order = np.random.default_rng(cfg.seed).permutation(len(train_full))
         x, y = train_full.tensors
@@ -95,10 +96,28 @@ def load_splits(cfg):
     return splits[0], splits[1], splits[2], [str(c) for c in range(classes)]
 
 
-def build_model(cfg, in_features, num_classes):
-    if cfg.model != "mlp":
-        raise ValueError(f"unknown model {cfg.model!r}; this version has: mlp")
-    return MLP(in_features, hidden_sizes(cfg.hidden), num_classes, cfg.activation, cfg.dropout)
+MODELS = ("mlp", "lenet", "cnn", "vgg", "resnet")
+
+
+def build_model(cfg, input_shape, num_classes):
+    """input_shape: one example's shape, (features,) or (channels, height, width)."""
+    if cfg.model == "mlp":
+        features = int(np.prod(input_shape))
+        return MLP(features, hidden_sizes(cfg.hidden), num_classes, cfg.activation, cfg.dropout)
+    if cfg.model not in MODELS:
+        raise ValueError(f"unknown model {cfg.model!r}; choose from {', '.join(MODELS)}")
+    if len(input_shape) != 3:
+        raise ValueError(f"--model {cfg.model} needs images; {cfg.dataset} has examples of shape "
+                         f"{tuple(input_shape)}")
+    from . import models
+    channels = input_shape[0]
+    if cfg.model == "lenet":
+        return models.LeNet5(channels, num_classes)
+    if cfg.model == "cnn":
+        return models.SimpleCNN(channels, num_classes, cfg.dropout)
+    if cfg.model == "vgg":
+        return models.SmallVGG(channels, num_classes)
+    return models.ResNet(channels, num_classes, blocks_per_stage=1)
 
 
 def build_optimizer(cfg, params):
@@ -142,7 +161,7 @@ class Run:
         manual_seed(cfg.seed)
         self.train_set, self.val_set, self.test_set, self.classes = load_splits(cfg)
         x0 = self.train_set.tensors[0]
-        self.model = build_model(cfg, int(np.prod(x0.shape[1:])), len(self.classes))
+        self.model = build_model(cfg, x0.shape[1:], len(self.classes))
         self.optimizer = build_optimizer(cfg, self.model.parameters())
         self.train_loader = data.DataLoader(self.train_set, batch_size=cfg.batch_size,
                                             shuffle=True)

@@ -1,2 +1,3 @@
-"""Ready models."""
+"""Ready models: an MLP and the classic CNNs (LeNet-5, the course's CNN, a small VGG, ResNet)."""
+from .cnn import BasicBlock, LeNet5, ResNet, SimpleCNN, SmallVGG
 from .mlp import MLP
