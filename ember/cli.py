@@ -73,6 +73,8 @@ def _train_parser(sub):
     p.add_argument("--weight-decay", type=float, dest="weight_decay")
     p.add_argument("--schedule", choices=SCHEDULES)
     p.add_argument("--label-smoothing", type=float, dest="label_smoothing")
+    p.add_argument("--augment", action="store_true", default=None,
+                   help="images: random crops and flips while training")
     p.add_argument("--samples", type=int, help="synthetic sets: training examples")
     p.add_argument("--noise", type=float, help="synthetic sets: noise level")
     p.add_argument("--seed", type=int)
@@ -86,7 +88,8 @@ def _train_parser(sub):
 def _run_train(args, parser):
     from .run import RunConfig, train_command
     names = ("model", "hidden", "activation", "dropout", "epochs", "batch_size", "optimizer",
-             "lr", "weight_decay", "schedule", "label_smoothing", "samples", "noise", "seed",
+             "lr", "weight_decay", "schedule", "label_smoothing", "augment", "samples", "noise",
+             "seed",
              "data_dir")
     given = {k: getattr(args, k) for k in names}
     try:

@@ -46,6 +46,7 @@ class RunConfig:
     weight_decay: float = 0.0
     schedule: str = "none"
     label_smoothing: float = 0.0
+    augment: bool = False  # images: random crops (padding 2) and, for Fashion-MNIST, flips
     seed: int = 0
     data_dir: str = None
     samples: int = 3000  # synthetic sets: training examples (validation and test get 1/5 each)
@@ -75,7 +76,7 @@ def load_splits(cfg):
     if cfg.dataset in ("fashion-mnist", "mnist"):
         cls = data.FashionMNIST if cfg.dataset == "fashion-mnist" else data.MNIST
         kwargs = {} if cfg.data_dir is None else {"root": cfg.data_dir}
-        flat = cfg.model == "mlp"  # the CNNs take (N, 1, 28, 28)
+        flat = cfg.model == "mlp" and not cfg.augment  # CNNs and augmentation want (N, 1, 28, 28)
         train_full = cls(train=True, **kwargs).as_tensor_dataset(flatten=flat, normalize=True)
         test = cls(train=False, **kwargs).as_tensor_dataset(flatten=flat, normalize=True)
         n_val = len(train_full) // 12  # 5,000 of 60,000
@@ -153,6 +154,16 @@ def build_scheduler(cfg, optimizer, steps_per_epoch):
     raise ValueError(f"unknown schedule {cfg.schedule!r}; choose from {', '.join(SCHEDULES)}")
 
 
+def augmentation(cfg, loader):
+    from .data.augment import RandomCrop, RandomHorizontalFlip, augmented
+    if cfg.dataset not in ("fashion-mnist", "mnist"):
+        raise ValueError(f"--augment is for image datasets, not {cfg.dataset}")
+    steps = [RandomCrop(28, padding=2)]
+    if cfg.dataset == "fashion-mnist":  # clothes mirror well; digits do not
+        steps.append(RandomHorizontalFlip())
+    return augmented(loader, *steps)
+
+
 class Run:
     """Everything one training run holds; `checkpoint()` is what a resumed run needs."""
 
@@ -165,6 +176,8 @@ class Run:
         self.optimizer = build_optimizer(cfg, self.model.parameters())
         self.train_loader = data.DataLoader(self.train_set, batch_size=cfg.batch_size,
                                             shuffle=True)
+        if cfg.augment:
+            self.train_loader = augmentation(cfg, self.train_loader)
         self.val_loader = data.DataLoader(self.val_set, batch_size=1024)
         self.test_loader = data.DataLoader(self.test_set, batch_size=1024)
         self.scheduler = build_scheduler(cfg, self.optimizer, len(self.train_loader))
