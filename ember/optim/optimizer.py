@@ -12,6 +12,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups = []
         self.state = {}
+        self._scratch_arrays = {}
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -68,10 +69,10 @@ class Optimizer:
     def _scratch(self, p, k=0):
         """Scratch array k shaped like parameter array p, kept across steps, so an update
         allocates nothing. (Not part of the state: it holds no information between steps.)"""
-        store = self.__dict__.setdefault("_scratch_arrays", {})
-        buf = store.get((id(p), k))
+        key = id(p) + k  # array objects lie ~100 bytes apart or more: no clash for small k
+        buf = self._scratch_arrays.get(key)
         if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
-            buf = store[(id(p), k)] = np.empty_like(p)
+            buf = self._scratch_arrays[key] = np.empty_like(p)
         return buf
 
     def state_dict(self):
