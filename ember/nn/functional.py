@@ -14,9 +14,13 @@ from ..autograd import is_grad_enabled
 from ..backend import rng
 from ..ops import linear  # noqa: F401  (re-exported)
 from ..ops._util import normalize_dim, require_float, tensor_cls
+from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                         cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                         smooth_l1_loss)
+from ..ops.pool import (adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool1d,  # noqa: F401
+                        max_pool2d, upsample, upsample_nearest)
+from ..ops.norm import batch_norm, dropout2d, group_norm, layer_norm  # noqa: F401
 
 __all__ = [
     # activations
@@ -25,10 +29,15 @@ __all__ = [
     "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold",
     # layers and helpers
-    "dropout", "linear", "normalize", "one_hot", "pad",
+    "conv1d", "conv2d", "conv_transpose2d", "dropout", "linear", "normalize", "one_hot", "pad",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
     "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+    # pooling and upsampling
+    "adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool1d", "max_pool2d", "upsample",
+    "upsample_nearest",
+    # normalization
+    "batch_norm", "dropout2d", "group_norm", "layer_norm",
 ]
 
 

@@ -65,6 +65,8 @@ def test_functional_names_match_torch():
             want = list(inspect.signature(getattr(torch.nn.functional, name)).parameters)
         except ValueError:  # a C builtin: no signature to compare
             continue
+        if want == ["args", "kwargs"]:  # a dispatch wrapper (max_pool1d/2d): nothing to compare
+            continue
         got = [p for p in inspect.signature(getattr(F, name)).parameters if p[0] != "_"]
         want = [p for p in want if p[0] != "_" and p != "out"]
         assert got[:len(want)] == want, f"{name}: {got} vs torch {want}"

@@ -1,0 +1,343 @@
+"""Convolutions: conv2d, its adjoint conv_transpose2d, and conv1d on top of conv2d.
+
+Forward is im2col + one GEMM. With x padded, the stride-trick view
+    cols[c, i, j, n, oh, ow] = x[n, c, oh*s + i*d, ow*s + j*d]
+is copied once into a contiguous (groups, C/g * kh * kw, N * OH * OW) matrix, and
+    y[n, o] = W[o] . cols[:, n]           (one GEMM per group, all groups in one matmul call).
+The three gradients are again convolutions, so double backward needs no extra code:
+    dx = conv_transpose2d(g, W)           (col2im: the GEMM W^T g, then a sum over kh*kw offsets)
+    dW = g . cols^T                       (conv2d_weight_grad, a Function of its own)
+    db = sum of g over batch and pixels.
+"""
+from collections import namedtuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Function
+from ._util import tensor_cls
+
+# stride (sh, sw), pad (top, bottom, left, right), dilation (dh, dw), groups
+Geometry = namedtuple("Geometry", "stride pad dilation groups")
+
+
+# ---- array kernels ----------------------------------------------------------------------------
+
+def _out_size(n, pad_a, pad_b, k, s, d):
+    return (n + pad_a + pad_b - d * (k - 1) - 1) // s + 1
+
+
+def _padded(x, pad):
+    pt, pb, pl, pr = pad
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    xp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
+    xp[:, :, pt:pt + h, pl:pl + w] = x
+    return xp
+
+
+def im2col(x, kernel, geom, out_hw):
+    """(N, C, H, W) -> contiguous (C, kh, kw, N, OH, OW) columns of the padded input."""
+    kh, kw = kernel
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    xp = _padded(x, geom.pad)
+    n, c = xp.shape[:2]
+    s_n, s_c, s_h, s_w = xp.strides
+    view = as_strided(xp, (c, kh, kw, n) + tuple(out_hw),
+                      (s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w), writeable=False)
+    return np.ascontiguousarray(view)
+
+
+def col2im(cols, in_shape, geom):
+    """The adjoint of im2col: (C, kh, kw, N, OH, OW) columns summed back into (N, C, H, W).
+    One strided add per kernel offset (kh * kw of them), each over the whole batch."""
+    c, kh, kw, n, oh, ow = cols.shape
+    h, w = in_shape[2:]
+    (sh, sw), (pt, pb, pl, pr), (dh, dw) = geom.stride, geom.pad, geom.dilation
+    xp = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+               j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j]
+    return np.ascontiguousarray(xp[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
+
+
+def _grouped_grad(g, groups):
+    """(N, O, OH, OW) -> contiguous (groups, O/groups, N * OH * OW)."""
+    n, o, oh, ow = g.shape
+    g = np.ascontiguousarray(g.transpose(1, 0, 2, 3))
+    return g.reshape(groups, o // groups, n * oh * ow)
+
+
+def _natural_hw(x_hw, kernel, geom):
+    pt, pb, pl, pr = geom.pad
+    return (_out_size(x_hw[0], pt, pb, kernel[0], geom.stride[0], geom.dilation[0]),
+            _out_size(x_hw[1], pl, pr, kernel[1], geom.stride[1], geom.dilation[1]))
+
+
+def conv_forward(x, w, geom, out_hw=None):
+    """y[n, o] = sum over c, i, j of W[o, c, i, j] x_pad[n, c, oh*s + i*d, ow*s + j*d]
+    (c within o's group). Returns y and the columns (weight_grad reuses them)."""
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
+    groups = geom.groups
+    out_hw = tuple(out_hw or _natural_hw(x.shape[2:], (kh, kw), geom))
+    k = w.shape[1] * kh * kw
+    cols = im2col(x, (kh, kw), geom, out_hw).reshape(groups, k, n * out_hw[0] * out_hw[1])
+    y = np.matmul(w.reshape(groups, o // groups, k), cols)  # (groups, O/g, N * OH * OW)
+    y = y.reshape(o, n, *out_hw).transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(y), cols
+
+
+def conv_adjoint(g, w, geom, in_hw):
+    """x-gradient of conv_forward for upstream g (= conv_transpose2d without bias)."""
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    groups = geom.groups
+    wt = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)  # (groups, Cg*kh*kw, O/g)
+    cols = np.matmul(wt, _grouped_grad(g, groups))
+    return col2im(cols.reshape(groups * cg, kh, kw, n, oh, ow), (n, groups * cg) + tuple(in_hw),
+                  geom)
+
+
+def conv_weight_grad(x, g, kernel, geom, cols=None):
+    """dW[o, c, i, j] = sum over n, oh, ow of g[n, o, oh, ow] x_pad[n, c, oh*s + i*d, ow*s + j*d]"""
+    n, o, oh, ow = g.shape
+    groups = geom.groups
+    if cols is None:
+        k = x.shape[1] // groups * kernel[0] * kernel[1]
+        cols = im2col(x, kernel, geom, (oh, ow)).reshape(groups, k, n * oh * ow)
+    gw = np.matmul(_grouped_grad(g, groups), cols.transpose(0, 2, 1))  # (groups, O/g, K)
+    return gw.reshape(o, x.shape[1] // groups, *kernel)
+
+
+def _add_bias(y, b):
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+# ---- Functions --------------------------------------------------------------------------------
+
+class Conv2d(Function):
+    """y = conv(x, W) + b;   dx = conv_transpose2d(g, W),  dW = conv2d_weight_grad(x, g),
+    db = sum of g over (N, OH, OW)"""
+    name = "conv2d"
+
+    @staticmethod
+    def forward(ctx, x, w, b, geom, out_hw=None):
+        y, cols = conv_forward(x, w, geom, out_hw)
+        ctx.geom = geom
+        needs = getattr(ctx, "needs_input_grad", (False, False))
+        ctx.save_for_backward(x, w, cols) if needs[1] else ctx.save_for_backward(x, w)
+        return _add_bias(y, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        x, w = saved[:2]
+        needs, geom = ctx.needs_input_grad, ctx.geom
+        gx = gw = gb = None
+        if needs[0]:
+            gx = ConvTranspose2d.apply(g, w, None, geom=geom, out_hw=x.shape[2:])
+        if needs[1]:
+            gw = Conv2dWeightGrad.apply(x, g, geom=geom, kernel=w.shape[2:],
+                                        cols=saved[2]._data if len(saved) > 2 else None)
+        if needs[2]:
+            gb = g.sum((0, 2, 3))
+        return gx, gw, gb
+
+
+class ConvTranspose2d(Function):
+    """y = conv(., W)^T x + b (the adjoint of conv2d, W of shape (C_in, C_out/g, kh, kw));
+    dx = conv2d(g, W),  dW = conv2d_weight_grad(g, x),  db = sum of g over (N, H, W)"""
+    name = "conv_transpose2d"
+
+    @staticmethod
+    def forward(ctx, x, w, b, geom, out_hw):
+        ctx.geom = geom
+        ctx.save_for_backward(x, w)
+        return _add_bias(conv_adjoint(x, w, geom, out_hw), b)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        needs, geom = ctx.needs_input_grad, ctx.geom
+        gx = gw = gb = None
+        if needs[0]:
+            gx = Conv2d.apply(g, w, None, geom=geom, out_hw=x.shape[2:])
+        if needs[1]:
+            gw = Conv2dWeightGrad.apply(g, x, geom=geom, kernel=w.shape[2:])
+        if needs[2]:
+            gb = g.sum((0, 2, 3))
+        return gx, gw, gb
+
+
+class Conv2dWeightGrad(Function):
+    """conv2d's weight gradient dW = g . im2col(x)^T, bilinear in (x, g); for an upstream gg of
+    dW's shape:  d/dx = conv_transpose2d(g, gg),  d/dg = conv2d(x, gg)"""
+    name = "conv2d_weight_grad"
+
+    @staticmethod
+    def forward(ctx, x, g, geom, kernel, cols=None):
+        ctx.geom = geom
+        ctx.save_for_backward(x, g)
+        return conv_weight_grad(x, g, tuple(kernel), geom, cols)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, g = ctx.saved_tensors
+        needs, geom = ctx.needs_input_grad, ctx.geom
+        gx = gg_out = None
+        if needs[0]:
+            gx = ConvTranspose2d.apply(g, gg, None, geom=geom, out_hw=x.shape[2:])
+        if needs[1]:
+            gg_out = Conv2d.apply(x, gg, None, geom=geom, out_hw=g.shape[2:])
+        return gx, gg_out
+
+
+# ---- argument checks and the public functions -------------------------------------------------
+
+def _pair(name, what, v, n=2):
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * n
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {v}")
+    return v
+
+
+def _check(name, x, weight, bias, groups, in_dim, given_shape):
+    """x (N, C, H, W), weight (O, C/g, kh, kw) for conv (in_dim=1) or (C, O/g, kh, kw) for the
+    transposed conv (in_dim=0)."""
+    T = tensor_cls()
+    for what, t in (("input", x), ("weight", weight)):
+        if not isinstance(t, T):
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim != 4:
+        raise RuntimeError(f"{name}: weight must be 4-D, got shape {weight.shape}")
+    if x.ndim != 4:
+        raise RuntimeError(f"{name}: expected a 3-D (unbatched) or 4-D (batched) input, got "
+                           f"shape {given_shape}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"{name}: weight of shape {weight.shape} has {weight.shape[0]} "
+                           f"{'output' if in_dim else 'input'} channels, not divisible by "
+                           f"groups={groups}")
+    channels = weight.shape[in_dim] * (groups if in_dim else 1)
+    if x.shape[1] != channels:
+        raise RuntimeError(f"{name}: input of shape {given_shape} has {x.shape[1]} channels, "
+                           f"but weight of shape {weight.shape} with groups={groups} expects "
+                           f"{channels}")
+    out_channels = weight.shape[0] if in_dim else weight.shape[1] * groups
+    if bias is not None and (not isinstance(bias, T) or bias.shape != (out_channels,)):
+        raise RuntimeError(f"{name}: bias of shape {getattr(bias, 'shape', bias)} does not "
+                           f"match {out_channels} output channels (expected ({out_channels},))")
+    if x.dtype.kind != "f" or x.dtype != weight.dtype or (
+            bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(f"{name}: expected floating-point input, weight and bias of one dtype, "
+                        f"got input {x.dtype}, weight {weight.dtype}"
+                        + (f", bias {bias.dtype}" if bias is not None else ""))
+    if any(d < 0 for d in weight.shape[2:]) or 0 in weight.shape[2:]:
+        raise RuntimeError(f"{name}: weight of shape {weight.shape} has an empty kernel")
+
+
+def _unbatched(x):
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    return x, False
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv2d: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kh, kw);
+    padding an int, a pair, 'valid' or 'same'."""
+    name = "conv2d"
+    x, unbatched = _unbatched(input)
+    _check(name, x, weight, bias, groups, 1, input.shape)
+    stride, dilation = _pair(name, "stride", stride), _pair(name, "dilation", dilation)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{name}: stride and dilation must be positive, got stride={stride}, "
+                         f"dilation={dilation}")
+    kernel = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pad = (0, 0, 0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{name}: padding='same' is not supported for strided "
+                                 f"convolutions (stride={stride})")
+            pad = ()
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pad += (total // 2, total - total // 2)  # PyTorch puts the odd one at the end
+        else:
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got "
+                             f"{padding!r}")
+    else:
+        ph, pw = _pair(name, "padding", padding)
+        if ph < 0 or pw < 0:
+            raise ValueError(f"{name}: padding must be non-negative, got {(ph, pw)}")
+        pad = (ph, ph, pw, pw)
+    geom = Geometry(stride, pad, dilation, int(groups))
+    out_hw = _natural_hw(x.shape[2:], kernel, geom)
+    if min(out_hw) < 1:
+        raise RuntimeError(f"{name}: input of shape {x.shape} (padded by {pad}) is smaller than "
+                           f"the dilated kernel {tuple(kernel)} with dilation {dilation}: the "
+                           f"output would have size {out_hw}")
+    y = Conv2d.apply(x, weight, bias, geom=geom)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose2d: input (N, C_in, H, W), weight
+    (C_in, C_out/groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    name = "conv_transpose2d"
+    x, unbatched = _unbatched(input)
+    _check(name, x, weight, bias, groups, 0, input.shape)
+    stride, dilation = _pair(name, "stride", stride), _pair(name, "dilation", dilation)
+    pad, out_pad = _pair(name, "padding", padding), _pair(name, "output_padding", output_padding)
+    if min(stride) < 1 or min(dilation) < 1 or min(pad) < 0 or min(out_pad) < 0:
+        raise ValueError(f"{name}: stride and dilation must be positive, padding and "
+                         f"output_padding non-negative, got stride={stride}, padding={pad}, "
+                         f"output_padding={out_pad}, dilation={dilation}")
+    for op, s, d in zip(out_pad, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(f"{name}: output_padding {out_pad} must be smaller than either "
+                             f"stride {stride} or dilation {dilation}")
+    kernel = weight.shape[2:]
+    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                   for n, s, p, d, k, op in zip(x.shape[2:], stride, pad, dilation, kernel,
+                                                out_pad))
+    if min(out_hw) < 1:
+        raise RuntimeError(f"{name}: input of shape {x.shape} gives an output of size {out_hw} "
+                           f"(padding={pad} is too large)")
+    geom = Geometry(stride, (pad[0], pad[0], pad[1], pad[1]), dilation, int(groups))
+    y = ConvTranspose2d.apply(x, weight, bias, geom=geom, out_hw=out_hw)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv1d: input (N, C, L) or (C, L), weight (O, C/groups, k); a conv2d
+    over a height of 1."""
+    name = "conv1d"
+    if weight.ndim != 3:
+        raise RuntimeError(f"{name}: weight must be 3-D (out, in/groups, kernel), got shape "
+                           f"{weight.shape}")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"{name}: expected a 2-D (unbatched) or 3-D (batched) input, got "
+                           f"shape {input.shape}")
+    if not isinstance(padding, str):
+        padding = (0, _pair(name, "padding", padding, 1)[0])
+    try:
+        y = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias,
+                   (1, _pair(name, "stride", stride, 1)[0]), padding,
+                   (1, _pair(name, "dilation", dilation, 1)[0]), groups)
+    except (RuntimeError, ValueError) as e:
+        raise type(e)(f"{name}: {str(e).replace('conv2d: ', '', 1)} (as conv2d over a height "
+                      f"of 1; input {input.shape}, weight {weight.shape})") from None
+    return y.squeeze(-2)
