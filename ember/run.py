@@ -240,7 +240,8 @@ def train_command(cfg, out_dir, resume=False, verbose=True, print_fn=print):
         run.restore(load(last))
         print_fn(f"resuming from {last} after epoch {run.epoch} (step {run.step})")
     write_config(cfg, out_dir)
-    print_fn(f"{cfg.model} {cfg.hidden} on {cfg.dataset}: {len(run.train_set)} train, "
+    name = f"mlp {cfg.hidden}" if cfg.model == "mlp" else cfg.model
+    print_fn(f"{name} on {cfg.dataset}: {len(run.train_set)} train, "
              f"{len(run.val_set)} val, {len(run.test_set)} test; {cfg.optimizer} lr {cfg.lr}, "
              f"{cfg.schedule} schedule, {cfg.epochs} epochs, batch {cfg.batch_size}")
     try:
