@@ -126,7 +126,9 @@ class ThresholdBackward(Function):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        return np.where(y > 0, g, g.dtype.type(0))
+        # a multiply by the mask is ~8x faster than np.where on big activations; it differs only
+        # where g is already inf/nan at a masked place (nan here, 0 in PyTorch)
+        return np.multiply(g, y > 0, dtype=g.dtype)
 
     @staticmethod
     def backward(ctx, gg):
