@@ -8,7 +8,7 @@ import numpy as np
 
 from . import data, nn, optim
 from .backend import default_generator, manual_seed
-from .io import load, save
+from .io import load
 from .models import MLP
 from .train import (CSVLogger, History, ModelCheckpoint, confusion_matrix, evaluate, fit,
                     format_confusion_matrix, plot_history, predict)

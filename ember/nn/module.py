@@ -343,6 +343,6 @@ class _IncompatibleKeys:
         self.missing_keys, self.unexpected_keys = missing_keys, unexpected_keys
 
     def __repr__(self):
-        return (f"<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys)
+        return ("<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys)
                 else f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
                      f"unexpected_keys={self.unexpected_keys})")

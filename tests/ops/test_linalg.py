@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ember
-from harness import Case, op_tests, torch
+from harness import Case, op_tests
 
 
 def linear(m, *args):
