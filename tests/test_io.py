@@ -68,7 +68,7 @@ def test_nested_dict_with_every_leaf_type(tmp_path):
         "tuple": (0.9, 0.999), "nested_tuple": ((1, 2), [3, (4,)]),
         "empty": {}, "empty_list": [],
         "int_keys": {0: {"step": 3, "exp_avg": ember.zeros(4)}, 1: {"step": 3}},
-        "mixed_keys": {1: "int", "1": "str", 1.5: "float", None: "none", True: "bool"},
+        "mixed_keys": {1: "int", "1": "str", 1.5: "float", None: "none", False: "bool"},
         "odict": OrderedDict([("b", 1), ("a", ember.ones(2, 2))]),
         "deep": {"a": {"b": {"c": {"d": [ember.tensor([1, 2, 3])]}}}},
         "same_tensor_twice": None,
