@@ -87,6 +87,14 @@ class _ConvNd(Module):
         """For padding_mode other than 'zeros': pad first, then convolve without padding."""
         return _pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
 
+    def _convolve(self, conv, x):
+        """conv (conv1d or conv2d) of x with this layer's weight, bias and geometry."""
+        if self.padding_mode != "zeros":
+            return conv(self._padded_input(x), self.weight, self.bias, self.stride, 0,
+                        self.dilation, self.groups)
+        return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                    self.groups)
+
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
@@ -116,11 +124,7 @@ class Conv1d(_ConvNd):
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input):
-        if self.padding_mode != "zeros":
-            return conv1d(self._padded_input(input), self.weight, self.bias, self.stride, 0,
-                          self.dilation, self.groups)
-        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+        return self._convolve(conv1d, input)
 
 
 class Conv2d(_ConvNd):
@@ -132,11 +136,7 @@ class Conv2d(_ConvNd):
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input):
-        if self.padding_mode != "zeros":
-            return conv2d(self._padded_input(input), self.weight, self.bias, self.stride, 0,
-                          self.dilation, self.groups)
-        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+        return self._convolve(conv2d, input)
 
 
 class ConvTranspose2d(_ConvNd):
