@@ -113,13 +113,16 @@ def _evaluate_parser(sub):
     p = sub.add_parser("evaluate", help="test accuracy and confusion matrix of a checkpoint")
     p.add_argument("--checkpoint", required=True, help="e.g. runs/fmnist/best.safetensors")
     p.add_argument("--data-dir", dest="data_dir")
+    p.add_argument("--misclassified", metavar="PNG",
+                   help="images: where to draw misclassified test examples "
+                        "(default: misclassified.png beside the checkpoint)")
     p.set_defaults(run=_run_evaluate)
 
 
 def _run_evaluate(args, parser):
     from .run import evaluate_command
     try:
-        evaluate_command(args.checkpoint, args.data_dir)
+        evaluate_command(args.checkpoint, args.data_dir, misclassified=args.misclassified)
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"ember evaluate: {e}")
     return 0

@@ -11,7 +11,7 @@ from .backend import default_generator, manual_seed
 from .io import load
 from .models import MLP
 from .train import (CSVLogger, History, ModelCheckpoint, confusion_matrix, evaluate, fit,
-                    format_confusion_matrix, plot_history, predict)
+                    format_confusion_matrix, plot_history, plot_misclassified, predict)
 
 DATASETS = ("xor", "moons", "circles", "spirals", "fashion-mnist", "mnist")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
@@ -29,6 +29,14 @@ DATASET_DEFAULTS = {
                           optimizer="adamw", weight_decay=1e-4),
     "mnist": dict(hidden="256,128", epochs=10, lr=1e-3, batch_size=128, schedule="onecycle",
                   dropout=0.2, optimizer="adamw", weight_decay=1e-4),
+}
+# ... and with `--model M` on an image set, these replace the dataset's (MLP) defaults
+_PLAIN = dict(dropout=0.0, label_smoothing=0.0, weight_decay=0.0, schedule="none")
+MODEL_DEFAULTS = {
+    "cnn": dict(_PLAIN, epochs=5, optimizer="adam", lr=1e-3, batch_size=128),  # the course's
+    "lenet": dict(_PLAIN, epochs=10, optimizer="adam", lr=1e-3, batch_size=128),
+    "vgg": dict(_PLAIN, epochs=10, optimizer="adam", lr=1e-3, batch_size=128),
+    "resnet": dict(_PLAIN, epochs=10, optimizer="adam", lr=1e-3, batch_size=128),
 }
 
 
@@ -55,8 +63,11 @@ class RunConfig:
 
     @classmethod
     def for_dataset(cls, dataset, **given):
-        """The dataset's defaults, overridden by every option given (None = not given)."""
+        """The dataset's defaults (the model's on image sets), overridden by every option given
+        (None = not given)."""
         values = dict(DATASET_DEFAULTS.get(dataset, {}))
+        if dataset in ("fashion-mnist", "mnist") and given.get("model") in MODEL_DEFAULTS:
+            values.update(MODEL_DEFAULTS[given["model"]])
         values.update({k: v for k, v in given.items() if v is not None})
         return cls(dataset=dataset, **values)
 
@@ -217,11 +228,22 @@ class Run:
         return self.history
 
     def test(self):
-        """Test accuracy and the confusion matrix of the current model."""
+        """Test loss and accuracy, the confusion matrix, and the predicted classes."""
         result = evaluate(self.model, self.loss_fn, self.test_loader)
-        pred = predict(self.model, self.test_loader).data.argmax(1)
+        logits = predict(self.model, self.test_loader).data
+        pred = logits.argmax(1)
         counts = confusion_matrix(pred, self.test_set.tensors[1].data, len(self.classes))
-        return result, counts
+        return result, counts, logits
+
+    def write_misclassified(self, logits, path):
+        """Image sets: a PNG of misclassified test images (true -> predicted, confidence)."""
+        if self.cfg.dataset not in ("fashion-mnist", "mnist"):
+            return None
+        x, y = (t.data for t in self.test_set.tensors)
+        z = np.exp(logits - logits.max(1, keepdims=True))
+        confidence = (z / z.sum(1, keepdims=True)).max(1)
+        return plot_misclassified(x.reshape(len(x), 28, 28), y, logits.argmax(1), path,
+                                  self.classes, confidence)
 
 
 def write_config(cfg, out_dir):
@@ -249,25 +271,32 @@ def train_command(cfg, out_dir, resume=False, verbose=True, print_fn=print):
     except KeyboardInterrupt:
         print_fn(f"\ninterrupted: {last} holds the last whole epoch; continue with --resume")
         raise SystemExit(130)
-    result, counts = run.test()
+    result, _, logits = run.test()
     print_fn(f"test loss {result['loss']:.4f}  test accuracy {100 * result['accuracy']:.2f}%")
-    print_fn(f"wrote {out_dir}/: last.safetensors, best.safetensors, history.csv, "
-             "history.png, config.json")
+    written = "last.safetensors, best.safetensors, history.csv, history.png, config.json"
+    if run.write_misclassified(logits, os.path.join(out_dir, "misclassified.png")) is not None:
+        written += ", misclassified.png"
+    print_fn(f"wrote {out_dir}/: {written}")
     return run, result
 
 
-def evaluate_command(checkpoint_path, data_dir=None, print_fn=print):
+def evaluate_command(checkpoint_path, data_dir=None, print_fn=print, misclassified=None):
     """`ember evaluate`: rebuild the run's model from its checkpoint, report test accuracy and
-    the confusion matrix."""
+    the confusion matrix; for images also write a PNG of misclassified examples (by default
+    misclassified.png beside the checkpoint)."""
     ckpt = load(checkpoint_path)
     cfg = RunConfig(**ckpt["config"])
     if data_dir is not None:
         cfg.data_dir = data_dir
     run = Run(cfg, os.path.dirname(checkpoint_path))
     run.model.load_state_dict(ckpt["model"])
-    result, counts = run.test()
+    result, counts, logits = run.test()
     print_fn(f"{checkpoint_path}: {cfg.model} on {cfg.dataset}, epoch {ckpt['epoch']}")
     print_fn(f"test loss {result['loss']:.4f}  test accuracy {100 * result['accuracy']:.2f}%")
     print_fn("confusion matrix (rows: true class, columns: predicted):")
     print_fn(format_confusion_matrix(counts, ckpt.get("classes")))
+    path = misclassified or os.path.join(os.path.dirname(checkpoint_path), "misclassified.png")
+    wrong = run.write_misclassified(logits, path)
+    if wrong is not None:
+        print_fn(f"{wrong} misclassified; the first 40 are in {path}")
     return result, counts

@@ -3,4 +3,4 @@ from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
 from .history import History
 from .loop import NonFiniteError, TrainState, evaluate, fit, format_record, predict
 from .metrics import accuracy, confusion_matrix, format_confusion_matrix
-from .plot import plot_history
+from .plot import plot_history, plot_misclassified

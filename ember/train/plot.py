@@ -1,15 +1,21 @@
-"""plot_history: loss and metrics per epoch, training and validation, in one PNG."""
+"""PNG plots: the loss and metrics per epoch, and a grid of misclassified images."""
+import numpy as np
 
 
-def plot_history(history, path, title=None):
-    """Write a PNG with one panel per quantity (loss, accuracy, ...), train and val curves."""
+def _pyplot(who):
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plot_history needs matplotlib: pip install 'ember[plot]' "
+        raise ImportError(f"{who} needs matplotlib: pip install 'ember[plot]' "
                           "(or pip install matplotlib)") from None
+    return plt
+
+
+def plot_history(history, path, title=None):
+    """Write a PNG with one panel per quantity (loss, accuracy, ...), train and val curves."""
+    plt = _pyplot("plot_history")
     h = history.history
     epochs = list(range(1, len(history) + 1))
     names = [k for k in h if not k.startswith("val_") and k not in ("lr", "time")]
@@ -28,3 +34,31 @@ def plot_history(history, path, title=None):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_misclassified(images, targets, predictions, path, classes=None, confidences=None,
+                       limit=40, columns=8):
+    """Write a PNG grid of the first `limit` images whose prediction differs from the target,
+    each titled "true -> predicted (confidence)". images: (N, H, W) or (N, 1, H, W) arrays.
+    Returns how many were misclassified in all."""
+    plt = _pyplot("plot_misclassified")
+    images = np.asarray(images).reshape(len(images), *np.shape(images)[-2:])
+    wrong = np.flatnonzero(np.asarray(predictions) != np.asarray(targets))
+    shown = wrong[:limit]
+    rows = max(1, -(-len(shown) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.9 * rows), squeeze=False)
+    name = (lambda c: classes[c]) if classes is not None else str
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, shown):
+        ax.imshow(images[i], cmap="gray")
+        title = f"{name(int(targets[i]))}\n-> {name(int(predictions[i]))}"
+        if confidences is not None:
+            title += f" ({confidences[i]:.0%})"
+        ax.set_title(title, fontsize=7)
+    fig.suptitle(f"{len(wrong)} of {len(images)} misclassified (first {len(shown)} shown: "
+                 "true -> predicted)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return len(wrong)

@@ -53,3 +53,29 @@ def test_fashion_mnist_default_recipe_reaches_88_5_percent(tmp_path, capsys):
     main(["train", "--dataset", "fashion-mnist", "--out", str(tmp_path), "--quiet"])
     accuracy = float(capsys.readouterr().out.split("test accuracy ")[1].split("%")[0])
     assert accuracy >= 88.5
+
+
+def test_image_runs_report_misclassified_examples_as_a_png(tmp_path, capsys):
+    from data.test_idx import make_mnist_dir
+    (tmp_path / "mnist").mkdir()
+    root = make_mnist_dir(tmp_path / "mnist", n_train=48, n_test=20)
+    out = str(tmp_path / "run")
+    assert main(["train", "--dataset", "mnist", "--model", "lenet", "--epochs", "1",
+                 "--data-dir", str(root), "--out", out, "--quiet"]) == 0
+    assert "misclassified.png" in capsys.readouterr().out
+    png = str(tmp_path / "wrong.png")
+    assert main(["evaluate", "--checkpoint", os.path.join(out, "last.safetensors"),
+                 "--misclassified", png]) == 0
+    text = capsys.readouterr().out
+    assert "confusion matrix" in text and f"are in {png}" in text
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cnn_defaults_are_the_course_recipe():
+    from ember.run import RunConfig
+    cfg = RunConfig.for_dataset("fashion-mnist", model="cnn")
+    assert (cfg.epochs, cfg.optimizer, cfg.lr, cfg.batch_size, cfg.schedule) == \
+        (5, "adam", 1e-3, 128, "none")
+    assert cfg.dropout == cfg.label_smoothing == cfg.weight_decay == 0
+    assert RunConfig.for_dataset("fashion-mnist", model="cnn", epochs=7).epochs == 7
+    assert RunConfig.for_dataset("fashion-mnist").dropout == 0.2  # the MLP recipe stays
