@@ -226,6 +226,10 @@ def _avg_divisors(shape, geom, ceil_mode, count_include_pad, divisor_override, d
     if divisor_override:
         return np.asarray(1.0 / divisor_override, dtype=dtype)
     k, s, p, d, out = geom
+    pad = (0, 0) if not count_include_pad else p
+    if all((o - 1) * ss - pp + kk <= n + q and (q or not pp)  # every window is whole
+           for n, kk, ss, pp, o, q in zip(shape[-2:], k, s, p, out, pad)):
+        return np.asarray(1.0 / (k[0] * k[1]), dtype=dtype)
     sizes = []
     for n, kk, ss, pp, o in zip(shape[-2:], k, s, p, out):
         start = np.arange(o) * ss - pp
