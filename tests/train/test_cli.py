@@ -55,6 +55,15 @@ def test_fashion_mnist_default_recipe_reaches_88_5_percent(tmp_path, capsys):
     assert accuracy >= 88.5
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_ROOT), reason="Fashion-MNIST not installed")
+def test_the_course_cnn_reaches_91_percent_in_5_epochs(tmp_path, capsys):
+    main(["train", "--dataset", "fashion-mnist", "--model", "cnn", "--out", str(tmp_path),
+          "--quiet"])
+    accuracy = float(capsys.readouterr().out.split("test accuracy ")[1].split("%")[0])
+    assert accuracy >= 91.0
+
+
 def test_image_runs_report_misclassified_examples_as_a_png(tmp_path, capsys):
     from data.test_idx import make_mnist_dir
     (tmp_path / "mnist").mkdir()
