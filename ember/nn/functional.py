@@ -29,7 +29,8 @@ __all__ = [
     "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold",
     # layers and helpers
-    "conv1d", "conv2d", "conv_transpose2d", "dropout", "linear", "normalize", "one_hot", "pad",
+    "conv1d", "conv2d", "conv_transpose2d", "dropout", "embedding", "linear", "normalize",
+    "one_hot", "pad",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
     "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
@@ -254,3 +255,12 @@ def one_hot(tensor, num_classes=-1):
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
     return T(out)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """y = weight[input]: integer indices (*) -> (*, embedding_dim); padding_idx's row gets no
+    gradient; max_norm renormalizes the rows read, in place (torch.nn.functional.embedding)."""
+    from ..ops.embedding import embedding as _embedding
+    return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                      sparse)
