@@ -1,0 +1,1 @@
+"""Projects built on ember, each a module with its own `ember` command (add_parser)."""
