@@ -2,6 +2,9 @@
 that does one unit of work (a train step, a forward pass) with `lib` = ember or torch."""
 import numpy as np
 
+from bench.gan import dcgan_step
+from bench.rnn import char_gru_step, char_lstm_step
+
 BATCH = 128
 
 
@@ -115,7 +118,9 @@ def lenet_infer_b256(lib):
 WORKLOADS = {"xor_step": (xor_step, 2000), "mlp_step": (mlp_step, 50),
              "cnn_step": (cnn_step, 5), "conv2d 1->32 28x28": (conv_1_32_28, 10),
              "conv2d 32->64 14x14": (conv_32_64_14, 10), "conv2d 64->128 7x7": (conv_64_128_7, 10),
-             "lenet infer b1": (lenet_infer_b1, 500), "lenet infer b256": (lenet_infer_b256, 20)}
+             "lenet infer b1": (lenet_infer_b1, 500), "lenet infer b256": (lenet_infer_b256, 20),
+             "char lstm step": (char_lstm_step, 5), "char gru step": (char_gru_step, 5),
+             "dcgan step": (dcgan_step, 3)}
 # name: (builder, calls per timed repeat)
 
 # multiply-adds of one CNN train step (forward 1x, backward 2x), for its achieved GFLOP/s
