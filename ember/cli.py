@@ -128,21 +128,34 @@ def _run_evaluate(args, parser):
     return 0
 
 
-def build_parser():
+# the course projects: command -> module of ember.projects with add_parser(subparsers)
+PROJECTS = ("textgen", "forecast", "seqclass", "anomaly", "gan", "transfer", "study")
+BUILTIN = {"xor": _xor_parser, "train": _train_parser, "evaluate": _evaluate_parser}
+
+
+def build_parser(command=None):
+    """The whole parser, or (command given) one with only that command's subparser, so that
+    `ember xor` does not import the modules of every other command."""
+    import importlib
     parser = argparse.ArgumentParser(
         prog="ember", description="ember: deep learning on NumPy that shows forward and backward "
                                   "propagation, with PyTorch's API.")
     from . import __version__
     parser.add_argument("--version", action="version", version=f"ember {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _xor_parser(sub)
-    _train_parser(sub)
-    _evaluate_parser(sub)
+    for name in (*BUILTIN, *PROJECTS):
+        if command is None or name == command:
+            if name in BUILTIN:
+                BUILTIN[name](sub)
+            else:
+                importlib.import_module(f".projects.{name}", __package__).add_parser(sub)
     return parser
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = argv[0] if argv else None
+    parser = build_parser(first if first in BUILTIN or first in PROJECTS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
