@@ -88,3 +88,16 @@ def test_cnn_defaults_are_the_course_recipe():
     assert cfg.dropout == cfg.label_smoothing == cfg.weight_decay == 0
     assert RunConfig.for_dataset("fashion-mnist", model="cnn", epochs=7).epochs == 7
     assert RunConfig.for_dataset("fashion-mnist").dropout == 0.2  # the MLP recipe stays
+
+
+def test_help_lists_every_command_and_xor_imports_only_what_it_needs(capsys):
+    import subprocess
+    import sys
+    from ember.cli import BUILTIN, PROJECTS
+    assert main([]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in (*BUILTIN, *PROJECTS))
+    code = ("import sys; from ember.cli import main; main(['xor', '--epochs', '1']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('ember.run', 'ember.projects'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
