@@ -90,8 +90,9 @@ class _NoGradContext:
 
     __slots__ = ()
 
-    def save_for_backward(self, *arrays):
-        pass
+    # a str method, not a Python no-op: it takes any positional arguments and keeps none, and
+    # costs no Python call (a measurable cost per op on tiny arrays)
+    save_for_backward = "".format
 
     def __setattr__(self, name, value):
         pass
@@ -127,17 +128,20 @@ class Node:
     def save_for_backward(self, *arrays):
         self._to_save = arrays
 
-    def _resolve_saved(self, raw_out, out_tensor):
+    def _resolve_saved(self, raw_out, out_tensor, arrays):
         """Map each saved array to the tensor it is (an input, the output) or a constant.
-        (NumPy returns scalars for 0-d results: `raw_out` is what forward returned.)"""
+        (NumPy returns scalars for 0-d results: `raw_out` is what forward returned; `arrays` are
+        the arrays forward got, one per input.)"""
         saved = []
+        inputs = self.inputs
         for arr in self._to_save:
             if arr is raw_out:
                 saved.append((None, out_tensor._version[0], out_tensor._data))
                 continue
-            for a in self.inputs:
-                if isinstance(a, _Tensor) and a._data is arr:
-                    saved.append((a, a._version[0], arr))
+            # identity tests on the arrays forward got: cheaper than unwrapping every input
+            for i, a in enumerate(arrays):
+                if a is arr and isinstance(inputs[i], _Tensor):
+                    saved.append((inputs[i], inputs[i]._version[0], arr))
                     break
             else:
                 saved.append((False, 0, np.asarray(arr)))
@@ -157,7 +161,7 @@ class Node:
                 box = self.output[2]
                 if box[0] != version:
                     self._raise_modified(arr.shape, version, box[0])
-                t = _Tensor(arr, requires_grad=True, _grad_fn=self)
+                t = _Tensor(arr, True, self)  # (requires_grad, grad_fn)
                 t._version = box
             elif src is False:
                 t = _Tensor(arr)
@@ -196,19 +200,24 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         T = _Tensor
-        arrays = [a._data if isinstance(a, T) else a for a in args]
-        if _grad_mode.enabled:
-            needs = tuple([isinstance(a, T) and a._requires_grad for a in args])
-            if True in needs:
-                ctx = Node(cls, args, needs)
-                raw_out = cls.forward(ctx, *arrays, **kwargs)
-                out = T(raw_out, True, ctx)
-                if cls.is_view:
-                    out._version = args[0]._version
-                ctx.output = (out._data.shape, out._data.dtype, out._version)
-                if ctx._to_save is not None:
-                    ctx._resolve_saved(raw_out, out)
-                return out
+        arrays, needs = [], []
+        for a in args:  # one loop, not two comprehensions: on tiny arrays this is the cost
+            if isinstance(a, T):
+                arrays.append(a._data)
+                needs.append(a._requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        if True in needs and _grad_mode.enabled:
+            ctx = Node(cls, args, tuple(needs))
+            raw_out = cls.forward(ctx, *arrays, **kwargs)
+            out = T(raw_out, True, ctx)
+            if cls.is_view:
+                out._version = args[0]._version
+            ctx.output = (out._data.shape, out._data.dtype, out._version)
+            if ctx._to_save is not None:
+                ctx._resolve_saved(raw_out, out, arrays)
+            return out
         out = T(cls.forward(_NO_CTX, *arrays, **kwargs))
         if cls.is_view:
             out._version = args[0]._version
@@ -217,15 +226,17 @@ class Function:
 
 def _topological_order(root):
     """Nodes reachable from root, each before the nodes it feeds (iterative DFS)."""
-    order, seen = [], {id(root)}
+    order, seen = [], {root}  # nodes hash by identity
     stack = [(root, iter(root.inputs))]
     while stack:
         node, it = stack[-1]
         for a in it:
-            if isinstance(a, _Tensor) and a.grad_fn is not None and id(a.grad_fn) not in seen:
-                seen.add(id(a.grad_fn))
-                stack.append((a.grad_fn, iter(a.grad_fn.inputs)))
-                break
+            if isinstance(a, _Tensor):
+                fn = a.grad_fn
+                if fn is not None and fn not in seen:
+                    seen.add(fn)
+                    stack.append((fn, iter(fn.inputs)))
+                    break
         else:
             stack.pop()
             order.append(node)
@@ -303,8 +314,9 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
     taken = set()
     for leaf, g in leaf_grads.items():
         arr = g._data
-        owned = arr.base is None and id(arr) not in seeds and id(arr) not in taken
-        taken.add(id(arr))
+        key = id(arr)
+        owned = arr.base is None and key not in seeds and key not in taken
+        taken.add(key)
         _accumulate_into_leaf(leaf, g, create_graph, owned)
     return None
 
@@ -343,8 +355,8 @@ def _accumulate_into_leaf(leaf, g, create_graph, owned=False):
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
         owned = False
-    if g.dtype != leaf.dtype:
-        g = g.to(leaf.dtype)
+    if g._data.dtype != leaf._data.dtype:
+        g = g.to(leaf._data.dtype)
     if leaf.grad is None:
         if create_graph:
             leaf.grad = g
@@ -387,7 +399,7 @@ def _seed_grad(t, gradient, who):
             raise RuntimeError(
                 f"{who}: grad can be implicitly created only for scalar outputs; this output has "
                 f"shape {t.shape}. Pass gradient= (a tensor of that shape).")
-        seed = np.empty(t.shape, dtype=t.dtype)
+        seed = np.empty(t._data.shape, dtype=t._data.dtype)
         seed.fill(1)
         return _Tensor(seed)
     if not isinstance(gradient, _Tensor):

@@ -47,13 +47,14 @@ def broadcast_shapes(name, *shapes):
 def unbroadcast(grad, shape):
     """Sum a gradient back to the shape of the input that was broadcast: d(x broadcast)/dx
     adds up every copy."""
-    if grad.shape == shape:
+    grad_shape = grad._data.shape
+    if grad_shape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape)
-                      if n == 1 and grad.shape[lead + i] != 1)
-    if not stretched:  # only new leading dims: one sum drops them
+    lead = len(grad_shape) - len(shape)
+    if grad_shape[lead:] == shape:  # only new leading dims (a bias): one sum drops them
         return _reduce.Sum.apply(grad, tuple(range(lead)), False)
+    stretched = tuple(lead + i for i, n in enumerate(shape)
+                      if n == 1 and grad_shape[lead + i] != 1)
     grad = _reduce.Sum.apply(grad, tuple(range(lead)) + stretched, True)
     return grad.reshape(shape) if lead else grad
 

@@ -113,7 +113,7 @@ class Linear(Function):
         if ctx.needs_input_grad[1]:
             gw = LinearWeightGrad.apply(g, x)
         if ctx.needs_input_grad[2]:
-            gb = unbroadcast(g, ctx.inputs[2].shape)
+            gb = unbroadcast(g, ctx.inputs[2]._data.shape)
         return gx, gw, gb
 
 
@@ -138,13 +138,16 @@ class LinearWeightGrad(Function):
 
 def linear(x, weight, bias=None):
     """y = x W^T + b with W of shape (out_features, in_features), as torch.nn.functional.linear."""
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    # the checks read the arrays, not Tensor properties: every layer call pays for them
+    xs, ws = x._data.shape, weight._data.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise RuntimeError(f"linear: input of shape {x.shape} does not match weight of shape "
                            f"{weight.shape} (expected input [..., {weight.shape[-1]}])")
-    if bias is not None and bias.shape not in ((weight.shape[0],), (1,), ()):
+    if bias is not None and bias._data.shape not in ((ws[0],), (1,), ()):
         raise RuntimeError(f"linear: bias of shape {bias.shape} does not match weight of shape "
                            f"{weight.shape} (expected ({weight.shape[0]},))")
-    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+    dt = weight._data.dtype
+    if x._data.dtype != dt or (bias is not None and bias._data.dtype != dt):
         raise TypeError(f"linear: dtypes differ: input {x.dtype}, weight {weight.dtype}"
                         + (f", bias {bias.dtype}" if bias is not None else ""))
     return Linear.apply(x, weight, bias)

@@ -42,6 +42,8 @@ def _reduce(loss, reduction, name):
 
 def _require_tensors(name, input, target):
     T = tensor_cls()
+    if isinstance(input, T) and isinstance(target, T):  # the usual case: no loop to pay for
+        return
     for what, t in (("input", input), ("target", target)):
         if not isinstance(t, T):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__}")
@@ -52,11 +54,12 @@ def _check_pair(name, input, target, promote=True):
     or the input's with promote=False (PyTorch's huber_loss)."""
     _require_tensors(name, input, target)
     require_float(name, input)
-    if input.shape != target.shape:
+    x, t = input._data, target._data  # arrays, not Tensor properties: every loss call pays
+    if x.shape != t.shape:
         raise ValueError(f"{name}: target shape {target.shape} differs from input shape "
                          f"{input.shape}")
-    if target.dtype != input.dtype:
-        dtype = result_dtype(input._data, target._data) if promote else input.dtype
+    if t.dtype != x.dtype:
+        dtype = result_dtype(x, t) if promote else x.dtype
         return input.to(dtype), target.to(dtype)
     return input, target
 

@@ -51,15 +51,16 @@ class Optimizer:
 
     def step(self, closure=None):
         loss = closure() if closure is not None else None
+        states, update = self.state, self._update  # looked up once, not once per parameter
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                g = p.grad._data
-                state = self.state.get(p)
+                state = states.get(p)
                 if state is None:
-                    state = self.state[p] = {}
-                self._update(p._data, g, state, group)
+                    state = states[p] = {}
+                update(p._data, grad._data, state, group)
                 p._version[0] += 1
         return loss
 
