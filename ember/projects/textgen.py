@@ -8,6 +8,7 @@ The loss is the cross-entropy of the next character; bits per character = loss /
 """
 import csv
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -43,8 +44,8 @@ class CharLSTM(nn.Module):
 @dataclass
 class TextGenConfig:
     corpus: str = None          # None: the `fortunes` package
-    epochs: int = 4
-    time_limit: float = 0.0     # seconds of training; 0 = no limit
+    epochs: int = 10            # a cap: the time limit ends the default run first
+    time_limit: float = 600.0   # seconds of training; 0 = no limit
     seq_len: int = 50
     batch_size: int = 32
     embedding: int = 64
@@ -127,8 +128,9 @@ def load_run(path):
 def train_textgen(cfg, out_dir, text=None, print_fn=print, log_every=100):
     """Train a CharLSTM on cfg.corpus (or `text`), checkpointing the best validation bits per
     character to out_dir. The learning rate follows a cosine from cfg.lr down to 0 over all
-    epochs' batches. Returns the history: one dict per evaluation (every cfg.eval_every batches,
-    each epoch's end, and where the time limit stopped training)."""
+    epochs' batches, or over cfg.time_limit seconds where those end sooner. Returns the history:
+    one dict per evaluation (every cfg.eval_every batches, each epoch's end, and where the time
+    limit stopped training)."""
     cfg.check()
     text = read_corpus(cfg.corpus) if text is None else text
     vocab = Vocab.from_text(text)
@@ -139,7 +141,10 @@ def train_textgen(cfg, out_dir, text=None, print_fn=print, log_every=100):
     streams = batchify(train_ids, cfg.batch_size)
     val_streams = batchify(val_ids, max(1, min(64, len(val_ids) // 200)))
     steps = num_batches(streams, cfg.seq_len)
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs * steps)
+    clock = (time.perf_counter(), time.process_time())
+    progress = _progress_fn(cfg.epochs * steps, cfg.time_limit, clock[0])
+    schedule = optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * progress(step))))
     params = sum(p.numel() for p in model.parameters())
     print_fn(f"char LSTM: {len(vocab)} characters, {len(train_ids):,} train / {len(val_ids):,} "
              f"validation; embedding {cfg.embedding}, hidden {cfg.hidden} x {cfg.layers} layer(s), "
@@ -148,7 +153,6 @@ def train_textgen(cfg, out_dir, text=None, print_fn=print, log_every=100):
              + (f", time limit {cfg.time_limit:g} s" if cfg.time_limit else ""))
     os.makedirs(out_dir, exist_ok=True)
     history, step = [], 0
-    clock = (time.perf_counter(), time.process_time())
 
     def checkpoint(epoch, batch, train_bpc, note=""):
         record = {"epoch": epoch, "batch": batch, "step": step,
@@ -189,6 +193,18 @@ def train_textgen(cfg, out_dir, text=None, print_fn=print, log_every=100):
                 print_fn(f"  epoch {epoch} batch {batch}/{steps}: train bpc {train_bpc:.3f} "
                          f"({time.perf_counter() - clock[0]:.0f} s)")
     return _finish(history, out_dir, print_fn)
+
+
+def _progress_fn(total_steps, time_limit, start):
+    """progress(step) in [0, 1]: the fraction of training done, by steps or, with a time limit,
+    by seconds since `start`, whichever is further along; the learning rate follows
+    lr (1 + cos(pi progress)) / 2, so it reaches 0 at the end of the epochs or of the time."""
+    def progress(step):
+        done = step / total_steps
+        if time_limit:
+            done = max(done, (time.perf_counter() - start) / time_limit)
+        return min(done, 1.0)
+    return progress
 
 
 def _finish(history, out_dir, print_fn):
@@ -263,9 +279,12 @@ def add_parser(sub):
                                     "whichever comes first.")
     t.add_argument("--corpus", help="a UTF-8 text file, or a folder of fortune files")
     t.add_argument("--out", required=True, help="run folder, e.g. runs/fortunes")
-    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--epochs", type=int, default=d.epochs,
+                   help=f"passes over the text at most (default {d.epochs})")
     t.add_argument("--time-limit", type=float, default=d.time_limit, dest="time_limit",
-                   help=f"seconds of training, 0 for none (default {d.time_limit:g})")
+                   help=f"seconds of training, 0 for none (default {d.time_limit:g}); the "
+                        "learning rate's cosine ends with the epochs or the time, whichever "
+                        "comes first")
     t.add_argument("--seq-len", type=int, default=d.seq_len, dest="seq_len",
                    help=f"steps of backpropagation through time (default {d.seq_len})")
     t.add_argument("--batch-size", type=int, default=d.batch_size, dest="batch_size",
