@@ -27,6 +27,7 @@ from ..run import write_config
 from ..models.autoencoder import VAE, ConvAutoencoder, DenseAutoencoder, VAELoss
 from ..train import CSVLogger, ModelCheckpoint, fit, plot_history
 from ..train.metrics import precision_recall_f1, roc_auc_score
+from ..train.plot import require_pyplot
 
 MODELS = ("dense", "conv", "vae")
 DATASETS = ("fashion-mnist", "mnist")
@@ -199,13 +200,7 @@ def save_reconstruction_figure(path, images, recon, errors, anomaly, k=8):
     """A PNG with four rows of k images: the k worst-reconstructed test images, their
     reconstructions, the k best-reconstructed, theirs; each titled with its error (red for an
     anomaly)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("the reconstruction figure needs matplotlib: pip install 'ember[plot]'"
-                          " (or pip install matplotlib)") from None
+    plt = require_pyplot("the reconstruction figure")
     order = np.argsort(errors, kind="mergesort")
     k = min(k, len(order))
     picks = [("worst", order[::-1][:k]), ("best", order[:k])]

@@ -29,6 +29,7 @@ from ..creation import rand, randn
 from ..creation import tensor as as_tensor
 from ..io import load, save
 from ..models.gan import DCGANDiscriminator, DCGANGenerator
+from ..train.plot import require_pyplot
 
 VARIANTS = ("dcgan", "wgan-gp")
 GRID = 8  # samples_epochNN.png holds GRID x GRID images from a fixed noise batch
@@ -105,12 +106,7 @@ def generate(g, n, seed=0, z=None):
 
 def save_grid(images, path, columns=GRID):
     """Write images (N, 1, H, W) in [-1, 1] as one PNG grid, `columns` per row, 2-pixel gaps."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("save_grid needs matplotlib: pip install 'ember[plot]'") from None
+    plt = require_pyplot("save_grid")
     n, _, h, w = images.shape
     rows = -(-n // columns)
     grid = np.ones((rows * (h + 2) + 2, columns * (w + 2) + 2), np.float32)

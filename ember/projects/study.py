@@ -20,6 +20,7 @@ from ..backend import manual_seed
 from ..run import (RunConfig, augmentation, build_optimizer, build_scheduler, hidden_sizes,
                    load_splits)
 from ..train import EarlyStopping, evaluate, fit
+from ..train.plot import require_pyplot
 
 # name: (what it changes, the RunConfig fields it sets; "batchnorm" and "early_stopping" are the
 # study's own switches)
@@ -135,9 +136,7 @@ def format_row(name, r, none_gap=None):
 def plot_study(results, path, title=None):
     """One PNG: a panel per variant with its training and validation accuracy per epoch (the
     training curve is measured with the regularizer on, e.g. dropout active)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = require_pyplot("plot_study")
     names = list(results)
     cols = min(4, len(names))
     rows = -(-len(names) // cols)

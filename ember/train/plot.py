@@ -2,7 +2,8 @@
 import numpy as np
 
 
-def _pyplot(who):
+def require_pyplot(who):
+    """matplotlib.pyplot on the Agg backend, or an ImportError saying how to install it."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -15,7 +16,7 @@ def _pyplot(who):
 
 def plot_history(history, path, title=None):
     """Write a PNG with one panel per quantity (loss, accuracy, ...), train and val curves."""
-    plt = _pyplot("plot_history")
+    plt = require_pyplot("plot_history")
     h = history.history
     epochs = list(range(1, len(history) + 1))
     names = [k for k in h if not k.startswith("val_") and k not in ("lr", "time")]
@@ -41,7 +42,7 @@ def plot_misclassified(images, targets, predictions, path, classes=None, confide
     """Write a PNG grid of the first `limit` images whose prediction differs from the target,
     each titled "true -> predicted (confidence)". images: (N, H, W) or (N, 1, H, W) arrays.
     Returns how many were misclassified in all."""
-    plt = _pyplot("plot_misclassified")
+    plt = require_pyplot("plot_misclassified")
     images = np.asarray(images).reshape(len(images), *np.shape(images)[-2:])
     wrong = np.flatnonzero(np.asarray(predictions) != np.asarray(targets))
     shown = wrong[:limit]
