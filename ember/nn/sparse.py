@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..backend import get_default_dtype
-from ..ops.embedding import embedding
+from ..ops.embedding import checked_padding_idx, embedding
 from ..ops._util import tensor_cls
 from . import init
 from .module import Module, Parameter
@@ -23,11 +23,7 @@ class Embedding(Module):
         if sparse:
             raise NotImplementedError(f"{name}: sparse=True (sparse gradients) is not supported "
                                       f"by ember; use sparse=False (dense gradients)")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"{name}: padding_idx={padding_idx} must be within "
-                                 f"num_embeddings={num_embeddings}")
-            padding_idx = int(padding_idx) % num_embeddings
+        padding_idx = checked_padding_idx(name, padding_idx, num_embeddings)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse

@@ -85,6 +85,16 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
             weight._version[0] += 1
 
 
+def checked_padding_idx(name, padding_idx, num_embeddings):
+    """padding_idx as a row number in [0, num_embeddings) (negative counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{name}: padding_idx={padding_idx} must be within "
+                         f"num_embeddings={num_embeddings}")
+    return int(padding_idx) % num_embeddings
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """torch.nn.functional.embedding: integer indices (*) into weight (num_embeddings, D) give
@@ -105,11 +115,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise IndexError(f"{name}: index {int(bad)} is out of range for a weight with "
                          f"{num} rows (num_embeddings={num})")
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ValueError(f"{name}: padding_idx={padding_idx} must be within num_embeddings="
-                             f"{num}")
-        padding_idx = int(padding_idx) % num
+    padding_idx = checked_padding_idx(name, padding_idx, num)
     idx = idx.astype(np.intp, copy=False)
     if max_norm is not None:
         _renorm_rows(weight, idx, float(max_norm), float(norm_type))

@@ -66,16 +66,31 @@ def _geometry(name, x, kernel_size, stride, padding, dilation, ceil_mode, max_pa
     return k, s, p, d, out
 
 
-def _padded(x, p, out, k, s, d, fill):
-    """x padded on the left by p and on the right to exactly the extent the windows reach."""
-    ext = [(o - 1) * ss + dd * (kk - 1) + 1 for o, kk, ss, dd in zip(out, k, s, d)]
-    H, W = x.shape[-2:]
-    if p == (0, 0) and ext[0] <= H and ext[1] <= W:
+def _padded_shape(shape, geom):
+    """The shape of an input padded on the left by p and on the right to the extent the windows
+    reach (or its own size, if that is larger)."""
+    k, s, p, d, out = geom
+    return tuple(shape[:-2]) + tuple(max((o - 1) * ss + dd * (kk - 1) + 1, pp + n)
+                                     for n, o, kk, ss, dd, pp in zip(shape[-2:], out, k, s, d, p))
+
+
+def _padded(x, geom, fill):
+    """x padded (see _padded_shape) with `fill`; x itself where no padding is needed."""
+    p, padded = geom[2], _padded_shape(x.shape, geom)
+    if padded == x.shape:
         return x
-    xp = np.full(x.shape[:-2] + tuple(max(e, pp + n) for e, pp, n in zip(ext, p, (H, W))),
-                 fill, dtype=x.dtype)
+    H, W = x.shape[-2:]
+    xp = np.full(padded, fill, dtype=x.dtype)
     xp[..., p[0]:p[0] + H, p[1]:p[1] + W] = x
     return xp
+
+
+def _cropped(xp, geom, shape):
+    """The inverse of _padded: the input-sized part of a padded array, contiguous."""
+    p, (H, W) = geom[2], shape[-2:]
+    if xp.shape == tuple(shape):
+        return xp
+    return np.ascontiguousarray(xp[..., p[0]:p[0] + H, p[1]:p[1] + W])
 
 
 def _taps(k, s, d, out):
@@ -98,7 +113,7 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, geom, keep=None):
         k, s, p, d, out = geom
-        xp = _padded(x, p, out, k, s, d, -np.inf)
+        xp = _padded(x, geom, -np.inf)
         views = [xp[sl] for _, sl in _taps(k, s, d, out)]
         if np.isnan(np.sum(x)):  # a NaN (or inf - inf) somewhere: the careful path
             best, arg = _max_with_nan(views)
@@ -149,19 +164,15 @@ class MaxPoolScatter(Function):
     @staticmethod
     def forward(ctx, g, arg, geom, shape):
         ctx.arg, ctx.geom = arg, geom
-        k, s, p, d, out = geom
-        H, W = shape[-2:]
-        ext = [(o - 1) * ss + dd * (kk - 1) + 1 for o, kk, ss, dd in zip(out, k, s, d)]
-        gp = np.zeros(shape[:-2] + (max(ext[0], p[0] + H), max(ext[1], p[1] + W)), g.dtype)
+        k, s, _, d, out = geom
+        gp = np.zeros(_padded_shape(shape, geom), g.dtype)
         overlap = any(ss < dd * (kk - 1) + 1 for kk, ss, dd in zip(k, s, d))
         for t, sl in _taps(k, s, d, out):
             if overlap:  # one input can be the max of several windows: add up
                 gp[sl] += (arg == t) * g
             else:  # each input is in one window at most: write
                 np.multiply(arg == t, g, out=gp[sl])
-        if gp.shape[-2:] == (H, W):
-            return gp
-        return np.ascontiguousarray(gp[..., p[0]:p[0] + H, p[1]:p[1] + W])
+        return _cropped(gp, geom, shape)
 
     @staticmethod
     def backward(ctx, gg):
@@ -175,8 +186,8 @@ class MaxPoolGather(Function):
     @staticmethod
     def forward(ctx, x, arg, geom):
         ctx.arg, ctx.geom = arg, geom
-        k, s, p, d, out = geom
-        xp = _padded(x, p, out, k, s, d, 0)
+        k, s, _, d, out = geom
+        xp = _padded(x, geom, 0)
         y = np.zeros(arg.shape, dtype=x.dtype)
         for t, sl in _taps(k, s, d, out):
             y += (arg == t) * xp[sl]
@@ -249,8 +260,8 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, geom, inv_div):
         ctx.geom, ctx.inv_div = geom, inv_div
-        k, s, p, d, out = geom
-        xp = _padded(x, p, out, k, s, d, 0)
+        k, s, _, d, out = geom
+        xp = _padded(x, geom, 0)
         total = None
         for _, sl in _taps(k, s, d, out):
             total = xp[sl].copy() if total is None else np.add(total, xp[sl], out=total)
@@ -271,14 +282,12 @@ class AvgPoolScatter(Function):
     @staticmethod
     def forward(ctx, g, geom, inv_div, shape):
         ctx.geom, ctx.inv_div = geom, inv_div
-        k, s, p, d, out = geom
-        H, W = shape[-2:]
-        ext = [(o - 1) * ss + dd * (kk - 1) + 1 for o, kk, ss, dd in zip(out, k, s, d)]
-        gp = np.zeros(shape[:-2] + (max(ext[0], p[0] + H), max(ext[1], p[1] + W)), g.dtype)
+        k, s, _, d, out = geom
+        gp = np.zeros(_padded_shape(shape, geom), g.dtype)
         gs = g * inv_div
         for _, sl in _taps(k, s, d, out):
             gp[sl] += gs
-        return np.ascontiguousarray(gp[..., p[0]:p[0] + H, p[1]:p[1] + W])
+        return _cropped(gp, geom, shape)
 
     @staticmethod
     def backward(ctx, gg):
