@@ -101,3 +101,15 @@ def test_help_lists_every_command_and_xor_imports_only_what_it_needs(capsys):
             "print(sorted(m for m in sys.modules if m.startswith(('ember.run', 'ember.projects'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_python_dash_m_ember_is_the_command():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "ember", "xor", "--epochs", "1"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 1, out.stderr  # one epoch does not solve XOR: exit status 1
+    assert "XOR NOT solved" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "ember", "no-such-command"],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
