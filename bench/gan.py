@@ -2,10 +2,11 @@
 at batch 128 (the models of ember.models.gan, written once for lib = ember or torch), each
 framework in its own subprocess with the same threads; prints the medians and the ratio.
 
-    python bench/gan.py [--repeats 5] [--rounds 3] [--width 32]
+    python bench/gan.py [--repeats 5] [--rounds 3] [--width 32] [--threads N]
 
 ember and torch alternate for --rounds rounds (so a load change hits both); the ratio reported
-is the median of the per-round ratios.
+is the median of the per-round ratios. --threads N sets OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS for both workers (on a busy machine, 1 thread gives steadier figures).
 """
 import argparse
 import json
@@ -100,7 +101,12 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--width", type=int, default=32, help="ember gan train's --width")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS/OpenMP threads of both workers (default: the environment's)")
     args = p.parse_args()
+    if args.threads:  # the workers (and the report's torch) inherit these
+        os.environ.update(OMP_NUM_THREADS=str(args.threads),
+                          OPENBLAS_NUM_THREADS=str(args.threads))
     for line in environment_report():
         print("#", line)
     steps = 60000 // BATCH  # ember gan train drops the last partial batch
