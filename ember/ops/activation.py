@@ -138,19 +138,42 @@ class ThresholdBackward(Function):
 
 
 class LeakyReLU(Function):
-    """y = x where x > 0 else a x;   dy/dx = 1 or a"""
+    """y = x where x > 0 else a x  (= max(x, a x) for a <= 1, min(x, a x) for a > 1: two passes
+    over the array, not np.where's three);   dy/dx = 1 or a"""
     name = "leaky_relu"
 
     @staticmethod
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        return np.where(x > 0, x, x * x.dtype.type(slope))
+        a = x.dtype.type(slope)
+        # NumPy turns a 0-d result into a scalar: out= keeps it an array
+        y = np.multiply(x, a) if x.ndim else np.multiply(x, a, out=np.empty_like(x))
+        return (np.maximum if slope <= 1 else np.minimum)(x, y, out=y)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return where(x > 0, g, g * ctx.slope)
+        return LeakyReLUBackward.apply(g, x, ctx.slope), None
+
+
+class LeakyReLUBackward(Function):
+    """leaky_relu's backward as one node: z = g where x > 0, else a g;   dz/dg = 1 or a,
+    dz/dx = 0"""
+    name = "leaky_relu_backward"
+
+    @staticmethod
+    def forward(ctx, g, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        t = g.dtype.type
+        factor = np.where(x > 0, t(1), t(slope))
+        return np.multiply(factor, g, out=factor)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (x,) = ctx.saved_tensors
+        return LeakyReLUBackward.apply(gg, x, ctx.slope), None, None
 
 
 class ELU(Function):
