@@ -27,7 +27,7 @@ from ..run import write_config
 from ..models.autoencoder import VAE, ConvAutoencoder, DenseAutoencoder, VAELoss
 from ..train import CSVLogger, ModelCheckpoint, fit, plot_history
 from ..train.metrics import precision_recall_f1, roc_auc_score
-from ..train.plot import require_pyplot
+from ..train.plot import require_pyplot, save_figure
 
 MODELS = ("dense", "conv", "vae")
 DATASETS = ("fashion-mnist", "mnist")
@@ -217,10 +217,7 @@ def save_reconstruction_figure(path, images, recon, errors, anomaly, k=8):
                                  color="red" if anomaly[i] else "black")
                 if j == 0:
                     ax.set_ylabel(f"{name}\n{label}", fontsize=8)
-    fig.suptitle("test images by reconstruction error (red: anomaly)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, "test images by reconstruction error (red: anomaly)", fontsize=10)
     return path
 
 

@@ -20,7 +20,7 @@ from ..backend import manual_seed
 from ..run import (RunConfig, augmentation, build_optimizer, build_scheduler, hidden_sizes,
                    load_splits)
 from ..train import EarlyStopping, evaluate, fit
-from ..train.plot import require_pyplot
+from ..train.plot import require_pyplot, save_figure
 
 # name: (what it changes, the RunConfig fields it sets; "batchnorm" and "early_stopping" are the
 # study's own switches)
@@ -154,11 +154,7 @@ def plot_study(results, path, title=None):
         ax.axis("off")
     axes[0, 0].set_ylabel("accuracy")
     axes[0, 0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, title)
     return path
 
 

@@ -14,6 +14,16 @@ def require_pyplot(who):
     return plt
 
 
+def save_figure(fig, path, title=None, **title_options):
+    """The figure's title (if any), a tight layout, a 100-dpi PNG at path; the figure is closed."""
+    import matplotlib.pyplot as plt  # loaded by require_pyplot already
+    if title:
+        fig.suptitle(title, **title_options)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def plot_history(history, path, title=None):
     """Write a PNG with one panel per quantity (loss, accuracy, ...), train and val curves."""
     plt = require_pyplot("plot_history")
@@ -29,11 +39,7 @@ def plot_history(history, path, title=None):
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, title)
     return path
 
 
@@ -57,9 +63,6 @@ def plot_misclassified(images, targets, predictions, path, classes=None, confide
         if confidences is not None:
             title += f" ({confidences[i]:.0%})"
         ax.set_title(title, fontsize=7)
-    fig.suptitle(f"{len(wrong)} of {len(images)} misclassified (first {len(shown)} shown: "
-                 "true -> predicted)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, f"{len(wrong)} of {len(images)} misclassified (first {len(shown)} "
+                "shown: true -> predicted)", fontsize=9)
     return len(wrong)
