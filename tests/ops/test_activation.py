@@ -47,6 +47,7 @@ CASES = [
     Case("leaky_relu", lambda m, x: F(m).leaky_relu(x), UNARY),
     Case("leaky_relu_0.2", lambda m, x: F(m).leaky_relu(x, 0.2), UNARY),
     Case("leaky_relu_neg_slope", lambda m, x: F(m).leaky_relu(x, negative_slope=-0.5), SHORT),
+    Case("leaky_relu_steep_slope", lambda m, x: F(m).leaky_relu(x, negative_slope=1.5), SHORT),
     Case("elu", lambda m, x: F(m).elu(x), UNARY),
     Case("elu_alpha0.5", lambda m, x: F(m).elu(x, alpha=0.5), UNARY),
     Case("elu_alpha2_wide", lambda m, x: F(m).elu(x, 2.0), SHORT, domain=WIDE),
