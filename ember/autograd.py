@@ -3,10 +3,18 @@ grad-mode switches and `gradcheck`.
 
 Every op call that needs a gradient leaves one `Node` behind: the op's context. It remembers the
 op, the inputs it came from and what backward needs. `backward` walks the nodes in reverse
-topological order (iteratively: a 100,000-op chain is fine) and applies the chain rule
+topological order and applies the chain rule
     dL/dx = sum over uses u of x:  (du/dx)^T dL/du
+Nodes are numbered as they are made, and every use of a tensor is made after the tensor: taking
+the pending node with the highest number first (a heap) is a reverse topological order, found
+without a separate walk of the graph (and without recursion: a 100,000-op chain is fine).
+With create_graph off, the gradients flow between nodes as plain arrays: an op with an
+`array_backward` computes its input gradients on arrays (no Tensor, no node per step of the
+backward), the others get their gradient as a Tensor, as with create_graph on.
 """
 import functools
+import heapq
+import itertools
 import threading
 
 import numpy as np
@@ -101,6 +109,9 @@ class _NoGradContext:
 _NO_CTX = _NoGradContext()
 
 
+_node_numbers = itertools.count()
+
+
 class Node:
     """One recorded op call: the op's context and a node of the graph.
 
@@ -108,10 +119,11 @@ class Node:
     intermediates) or as plain attributes for small non-array facts (shapes, dims).
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_to_save", "_saved", "_freed", "hooks",
-                 "output", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "seq", "_to_save", "_saved", "_freed",
+                 "hooks", "output", "__dict__")
 
     def __init__(self, fn, args, needs_input_grad):
+        self.seq = next(_node_numbers)  # creation order: see the module's docstring
         self.fn = fn
         self.inputs = args
         self.needs_input_grad = needs_input_grad
@@ -151,10 +163,7 @@ class Node:
     @property
     def saved_tensors(self):
         if self._freed:
-            raise RuntimeError(
-                f"{self.fn.name}: trying to backward through the graph a second time; its saved "
-                "arrays were freed after the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to call it twice.")
+            self._raise_freed()
         out = []
         for src, version, arr in self._saved or ():
             if src is None:  # the op's own output: rebuilt, pointing back at this node
@@ -172,6 +181,31 @@ class Node:
             out.append(t)
         return tuple(out)
 
+    @property
+    def saved_arrays(self):
+        """The saved arrays themselves, for `array_backward`: the same checks as saved_tensors,
+        no Tensor built."""
+        if self._freed:
+            self._raise_freed()
+        out = []
+        for src, version, arr in self._saved or ():
+            if src is None:
+                now = self.output[2][0]
+            elif src is False:
+                now = version
+            else:
+                now = src._version[0]
+            if now != version:
+                self._raise_modified(arr.shape, version, now)
+            out.append(arr)
+        return out
+
+    def _raise_freed(self):
+        raise RuntimeError(
+            f"{self.fn.name}: trying to backward through the graph a second time; its saved "
+            "arrays were freed after the first backward. Pass retain_graph=True to the first "
+            "backward() if you need to call it twice.")
+
     def _raise_modified(self, shape, saved_version, now):
         raise RuntimeError(
             f"{self.fn.name}: a tensor of shape {tuple(shape)} that backward needs was modified by "
@@ -184,10 +218,15 @@ class Node:
 
 class Function:
     """An op: `forward(ctx, *arrays)` returns an array; `backward(ctx, grad)` returns one gradient
-    (a Tensor or None) per input, written with ember ops so it is differentiable too."""
+    (a Tensor or None) per input, written with ember ops so it is differentiable too.
+
+    Optionally `array_backward(ctx, grad)`: the same gradients from and to plain arrays (reading
+    `ctx.saved_arrays`), used when no graph of the backward is wanted. It must never modify
+    `grad` in place (other inputs' gradients may be that very array)."""
 
     name = "op"
     is_view = False  # output shares the input's memory: it shares its version counter too
+    array_backward = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -224,26 +263,6 @@ class Function:
         return out
 
 
-def _topological_order(root):
-    """Nodes reachable from root, each before the nodes it feeds (iterative DFS)."""
-    order, seen = [], {root}  # nodes hash by identity
-    stack = [(root, iter(root.inputs))]
-    while stack:
-        node, it = stack[-1]
-        for a in it:
-            if isinstance(a, _Tensor):
-                fn = a.grad_fn
-                if fn is not None and fn not in seen:
-                    seen.add(fn)
-                    stack.append((fn, iter(fn.inputs)))
-                    break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
-
-
 def _accumulate(store, key, g):
     prev = store.get(key)
     store[key] = g if prev is None else prev + g
@@ -257,35 +276,49 @@ def _raise_bad_grad(node, i, g):
 
 def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=None):
     """Backpropagate from `tensors` (each seeded with its grad). With `inputs` given, return their
-    gradients instead of accumulating into `.grad` (the `ember.autograd.grad` form)."""
-    node_grads, leaf_grads = {}, {}
-    roots = []
+    gradients instead of accumulating into `.grad` (the `ember.autograd.grad` form).
+
+    Without create_graph the gradients are arrays until they reach the leaves."""
+    arrays = not create_graph
+    node_grads, leaf_grads = {}, {}  # gradients waiting: per node (its output's), per leaf
+    heap = []  # the nodes in node_grads, as (-seq, node): the newest pops first
     for t, g in zip(tensors, grads):
         if not t._requires_grad:
             raise RuntimeError(
                 "backward: the tensor does not require grad and has no grad_fn (nothing in its "
                 "history requires grad, or it was computed under no_grad)")
-        if t.grad_fn is None:
+        if arrays:
+            g = g._data
+        fn = t.grad_fn
+        if fn is None:
             _accumulate(leaf_grads, t, g)
         else:
-            _accumulate(node_grads, t.grad_fn, g)
-            roots.append(t.grad_fn)
+            if fn not in node_grads:
+                heap.append((-fn.seq, fn))
+            _accumulate(node_grads, fn, g)
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     wanted = {} if inputs is None else {t.grad_fn: None for t in inputs if t.grad_fn is not None}
     previous_mode = _grad_mode.enabled
     _grad_mode.enabled = create_graph
+    T = _Tensor
     try:
-        order = _topological_order(roots[0]) if len(roots) == 1 else _merged_order(roots)
-        for node in order:
-            g = node_grads.pop(node, None)
-            if g is None:
-                continue
+        while heap:
+            node = pop(heap)[1]
+            g = node_grads.pop(node)
             if node.hooks:
-                g = _run_hooks(node.hooks, g)
+                g = _run_hooks(node.hooks, g, arrays)
             if node in wanted:
                 wanted[node] = g
+            fn = node.fn
             if node._freed:
-                node.saved_tensors  # raises the clear second-backward error
-            result = node.fn.backward(node, g)
+                node._raise_freed()
+            if not arrays:
+                result = fn.backward(node, g)
+            elif fn.array_backward is not None:
+                result = fn.array_backward(node, g)
+            else:
+                result = _arrays_of(fn.backward(node, T(g)))
             if type(result) is not tuple:
                 result = (result,)
             needs, xs = node.needs_input_grad, node.inputs
@@ -293,7 +326,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
                 if gi is None or not needs[i]:
                     continue
                 x = xs[i]
-                if gi._data.shape != x._data.shape:
+                if gi.shape != x._data.shape:
                     _raise_bad_grad(node, i, gi)
                 fn = x.grad_fn
                 if fn is None:
@@ -301,46 +334,45 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
                     leaf_grads[x] = gi if prev is None else prev + gi
                 else:
                     prev = node_grads.get(fn)
-                    node_grads[fn] = gi if prev is None else prev + gi
+                    if prev is None:
+                        node_grads[fn] = gi
+                        push(heap, (-fn.seq, fn))
+                    else:
+                        node_grads[fn] = prev + gi
             if not retain_graph:
                 node._saved = None
                 node._freed = True
     finally:
         _grad_mode.enabled = previous_mode
     if inputs is not None:
-        return tuple(leaf_grads.get(t) if t.grad_fn is None else wanted.get(t.grad_fn)
-                     for t in inputs)
+        found = [leaf_grads.get(t) if t.grad_fn is None else wanted.get(t.grad_fn)
+                 for t in inputs]
+        return tuple(T(g) if arrays and g is not None else g for g in found)
     seeds = {id(g._data) for g in grads}
     taken = set()
     for leaf, g in leaf_grads.items():
-        arr = g._data
+        arr = g if arrays else g._data
         key = id(arr)
         owned = arr.base is None and key not in seeds and key not in taken
         taken.add(key)
-        _accumulate_into_leaf(leaf, g, create_graph, owned)
+        if arrays:
+            _accumulate_array_into_leaf(leaf, arr, owned)
+        else:
+            _accumulate_into_leaf(leaf, g, create_graph, owned)
     return None
 
 
-def _merged_order(roots):
-    seen, order = set(), []
-    for r in roots:
-        for node in _topological_order(r):
-            if id(node) not in seen:
-                seen.add(id(node))
-                order.append(node)
-    # a node must come before every node it feeds: sort by depth from the inputs
-    depth = {}
-    for node in reversed(order):
-        d = 0
-        for a in node.inputs:
-            if isinstance(a, _Tensor) and a.grad_fn is not None:
-                d = max(d, depth[id(a.grad_fn)] + 1)
-        depth[id(node)] = d
-    order.sort(key=lambda n: -depth[id(n)])
-    return order
+def _arrays_of(result):
+    """A Tensor-mode backward's result as arrays (None stays None)."""
+    if type(result) is not tuple:
+        return None if result is None else result._data
+    return tuple(None if g is None else g._data for g in result)
 
 
-def _run_hooks(hooks, g):
+def _run_hooks(hooks, g, arrays=False):
+    """Each hook gets the gradient as a Tensor; one it returns replaces it."""
+    if arrays:
+        return _run_hooks(hooks, _Tensor(g))._data
     for hook in hooks:
         new = hook(g)
         if new is not None:
@@ -368,6 +400,23 @@ def _accumulate_into_leaf(leaf, g, create_graph, owned=False):
         leaf.grad = leaf.grad + g
     else:
         np.add(leaf.grad._data, g._data, out=leaf.grad._data)
+
+
+def _accumulate_array_into_leaf(leaf, arr, owned):
+    """_accumulate_into_leaf for a gradient that is an array (create_graph off)."""
+    if leaf._hooks:
+        arr = _run_hooks(leaf._hooks, _Tensor(arr))._data
+        owned = False
+    if arr.dtype != leaf._data.dtype:
+        arr = arr.astype(leaf._data.dtype)
+        owned = True
+    grad = leaf.grad
+    if grad is None:
+        leaf.grad = _Tensor(arr if owned else np.array(arr, copy=True))
+    elif grad._requires_grad:  # a graph-carrying .grad from an earlier create_graph backward
+        leaf.grad = grad + _Tensor(arr)
+    else:
+        np.add(grad._data, arr, out=grad._data)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

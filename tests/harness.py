@@ -3,7 +3,9 @@
 
 - float64 finite-difference gradcheck (ember.autograd.gradcheck),
 - PyTorch parity: values, shape, dtype and every input gradient, float32 and float64,
-- second-derivative parity (create_graph=True) where the case asks for it,
+- second-derivative parity (create_graph=True) where the case asks for it, and the first
+  derivatives that create_graph computes (ops with an `array_backward` compute them another way
+  without it: parity covers that path, this one the differentiable one),
 - extreme-value finiteness where the case asks for it.
 
 Parity skips cleanly when torch is not installed.
@@ -146,6 +148,10 @@ def run_double_backward(case, shapes):
                               allow_unused=True)
     t_g = torch.autograd.grad((t_out * torch.tensor(w)).sum(), t_in, create_graph=True,
                               allow_unused=True)
+    for i, (e, t) in enumerate(zip(e_g, t_g)):
+        if t is not None:
+            _compare(np.zeros(t.shape) if e is None else e, t,
+                     f"{case.name} first derivative (create_graph) of input {i}", TOL[np.float64])
     vs = [rng.standard_normal(t.shape) for t in t_in]
     e_terms = [(g * ember.tensor(v)).sum() for g, v in zip(e_g, vs) if g is not None and g.requires_grad]
     t_terms = [(g * torch.tensor(v)).sum() for g, v in zip(t_g, vs) if g is not None and g.requires_grad]

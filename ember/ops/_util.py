@@ -44,19 +44,36 @@ def broadcast_shapes(name, *shapes):
                          "broadcast together") from None
 
 
+def summed_axes(grad_shape, shape):
+    """How a gradient of grad_shape sums back to an input of the broadcast shape `shape`:
+    (axes, keepdim). New leading dims are dropped, stretched size-1 dims kept."""
+    lead = len(grad_shape) - len(shape)
+    if grad_shape[lead:] == shape:  # only new leading dims (a bias): one sum drops them
+        return tuple(range(lead)), False
+    stretched = tuple(lead + i for i, n in enumerate(shape)
+                      if n == 1 and grad_shape[lead + i] != 1)
+    return tuple(range(lead)) + stretched, True
+
+
 def unbroadcast(grad, shape):
     """Sum a gradient back to the shape of the input that was broadcast: d(x broadcast)/dx
     adds up every copy."""
     grad_shape = grad._data.shape
     if grad_shape == shape:
         return grad
-    lead = len(grad_shape) - len(shape)
-    if grad_shape[lead:] == shape:  # only new leading dims (a bias): one sum drops them
-        return _reduce.Sum.apply(grad, tuple(range(lead)), False)
-    stretched = tuple(lead + i for i, n in enumerate(shape)
-                      if n == 1 and grad_shape[lead + i] != 1)
-    grad = _reduce.Sum.apply(grad, tuple(range(lead)) + stretched, True)
-    return grad.reshape(shape) if lead else grad
+    axes, keepdim = summed_axes(grad_shape, shape)
+    grad = _reduce.Sum.apply(grad, axes, keepdim)
+    return grad.reshape(shape) if keepdim and len(grad_shape) != len(shape) else grad
+
+
+def unbroadcast_array(grad, shape):
+    """unbroadcast for a plain array (an `array_backward`)."""
+    if grad.shape == shape:
+        return grad
+    axes, keepdim = summed_axes(grad.shape, shape)
+    total = np.add.reduce(grad, axis=axes, keepdims=keepdim)
+    # (a reshape only where needed: a view would make the leaf's .grad a copy of it)
+    return total.reshape(shape) if keepdim and grad.ndim != len(shape) else total
 
 
 def normalize_dim(name, dim, ndim):

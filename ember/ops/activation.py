@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import _NO_CTX, Function
 from ._util import normalize_dim, require_float
 from .elementwise import where
 
@@ -27,6 +27,11 @@ class Sigmoid(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return SigmoidBackward.apply(g, y)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        (y,) = ctx.saved_arrays
+        return SigmoidBackward.forward(_NO_CTX, g, y)
 
 
 class SigmoidBackward(Function):

@@ -2,8 +2,8 @@
 fused linear layer. All of them are one BLAS call forward and one or two backward."""
 import numpy as np
 
-from ..autograd import Function
-from ._util import as_operands, broadcast_shapes, unbroadcast
+from ..autograd import _NO_CTX, Function
+from ._util import as_operands, broadcast_shapes, unbroadcast, unbroadcast_array
 
 
 class MatMul(Function):
@@ -115,6 +115,14 @@ class Linear(Function):
         if ctx.needs_input_grad[2]:
             gb = unbroadcast(g, ctx.inputs[2]._data.shape)
         return gx, gw, gb
+
+    @staticmethod
+    def array_backward(ctx, g):
+        x, w = ctx.saved_arrays
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return (np.matmul(g, w) if need_x else None,
+                LinearWeightGrad.forward(_NO_CTX, g, x) if need_w else None,
+                unbroadcast_array(g, ctx.inputs[2]._data.shape) if need_b else None)
 
 
 class LinearWeightGrad(Function):

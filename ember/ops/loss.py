@@ -6,7 +6,7 @@ Every loss takes PyTorch's arguments in PyTorch's order, the deprecated `size_av
 `reduce` included (they override `reduction`, as in PyTorch)."""
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import _NO_CTX, Function, is_grad_enabled
 from ..backend import result_dtype
 from ._util import broadcast_shapes, require_float, tensor_cls, unbroadcast
 from .activation import _row_max, stable_sigmoid
@@ -101,6 +101,13 @@ class BCEWithLogits(Function):
         return (BCEWithLogitsBackward.apply(g, z, y, ctx.scale) if ctx.needs_input_grad[0]
                 else None,
                 -g * z * ctx.scale if ctx.needs_input_grad[1] else None, None)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        z, y = ctx.saved_arrays
+        need_z, need_y = ctx.needs_input_grad[:2]
+        return (BCEWithLogitsBackward.forward(_NO_CTX, g, z, y, ctx.scale) if need_z else None,
+                -g * z * ctx.scale if need_y else None, None)
 
 
 class BCEWithLogitsBackward(Function):

@@ -19,25 +19,41 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _update(self, p, g, state, group):
-        d = self._scratch(p)  # the step goes here: no array is allocated per step
-        wd, mu = group["weight_decay"], group["momentum"]
-        if group["maximize"]:
-            g = np.negative(g, out=d)
-        if wd:
-            g = np.add(g, np.multiply(p, wd, out=self._scratch(p, 1)), out=d)
-        if mu:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
-            else:
-                buf *= mu
-                if group["dampening"]:
-                    buf += np.multiply(g, 1 - group["dampening"], out=self._scratch(p, 1))
-                else:
-                    buf += g
-            if group["nesterov"]:
-                g = np.add(g, np.multiply(buf, mu, out=self._scratch(p, 1)), out=d)
-            else:
-                g = buf
-        p -= np.multiply(g, group["lr"], out=d)
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient. (The base class's loop, with the
+        hyper-parameters read once per group: on a tiny network the step is Python overhead.)"""
+        loss = closure() if closure is not None else None
+        scratch = self._scratch_arrays
+        for group in self.param_groups:
+            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                arr, g = p._data, grad._data
+                d = scratch.get(id(arr))  # the step goes here: nothing is allocated per step
+                if d is None or d.shape != arr.shape or d.dtype != arr.dtype:
+                    d = self._scratch(arr)  # (the same key: scratch array 0 of arr)
+                if maximize:
+                    g = np.negative(g, d)
+                if wd:
+                    g = np.add(g, np.multiply(arr, wd, self._scratch(arr, 1)), d)
+                if mu:
+                    g = self._momentum(p, g, d, mu, damp, nesterov)
+                np.multiply(g, lr, d)
+                np.subtract(arr, d, arr)
+                p._version[0] += 1
+        return loss
+
+    def _momentum(self, p, g, d, mu, dampening, nesterov):
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = {}
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = np.array(g, copy=True)
+        else:
+            buf *= mu
+            buf += np.multiply(g, 1 - dampening, self._scratch(buf, 1)) if dampening else g
+        return np.add(g, np.multiply(buf, mu, self._scratch(buf, 1)), d) if nesterov else buf
