@@ -348,12 +348,11 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
         found = [leaf_grads.get(t) if t.grad_fn is None else wanted.get(t.grad_fn)
                  for t in inputs]
         return tuple(T(g) if arrays and g is not None else g for g in found)
-    seeds = {id(g._data) for g in grads}
-    taken = set()
+    taken = {id(g._data) for g in grads}  # arrays a .grad may not own: the seeds, or taken
     for leaf, g in leaf_grads.items():
         arr = g if arrays else g._data
         key = id(arr)
-        owned = arr.base is None and key not in seeds and key not in taken
+        owned = arr.base is None and key not in taken
         taken.add(key)
         if arrays:
             _accumulate_array_into_leaf(leaf, arr, owned)

@@ -25,8 +25,8 @@ class SGD(Optimizer):
         loss = closure() if closure is not None else None
         scratch = self._scratch_arrays
         for group in self.param_groups:
-            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-            damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+            mu, wd, damp = group["momentum"], group["weight_decay"], group["dampening"]
+            nesterov, maximize = group["nesterov"], group["maximize"]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -41,7 +41,7 @@ class SGD(Optimizer):
                     g = np.add(g, np.multiply(arr, wd, self._scratch(arr, 1)), d)
                 if mu:
                     g = self._momentum(p, g, d, mu, damp, nesterov)
-                np.multiply(g, lr, d)
+                np.multiply(g, self._constant(group["lr"], arr.dtype), d)
                 np.subtract(arr, d, arr)
                 p._version[0] += 1
         return loss
@@ -54,6 +54,6 @@ class SGD(Optimizer):
         if buf is None:
             buf = state["momentum_buffer"] = np.array(g, copy=True)
         else:
-            buf *= mu
+            np.multiply(buf, self._constant(mu, buf.dtype), buf)
             buf += np.multiply(g, 1 - dampening, self._scratch(buf, 1)) if dampening else g
         return np.add(g, np.multiply(buf, mu, self._scratch(buf, 1)), d) if nesterov else buf
