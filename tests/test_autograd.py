@@ -293,3 +293,45 @@ def test_graph_nodes_carry_op_names_and_shapes():
     assert y.grad_fn.name == "sum"
     assert y.grad_fn.output[0] == (2,)
     assert "SumBackward" in repr(y)
+
+
+F_ = ember.nn.functional
+ARRAY_PATH_CASES = [  # (name, fn, input shapes, positive inputs); every case broadcasts or reduces
+    ("add", lambda a, b: a + b, [(3, 1), (1, 4)], False),
+    ("sub", lambda a, b: a - b, [(3, 1), (4,)], False),
+    ("mul", lambda a, b: a * b, [(3, 1), (1, 4)], False),
+    ("div", lambda a, b: a / b, [(2, 3, 1), (1, 4)], True),
+    ("pow_tensor", lambda a, b: a ** b, [(3, 1), (1, 4)], True),
+    ("pow_scalar", lambda a: a ** 3 + a ** 2 + a ** 0.5, [(3, 4)], True),
+    ("neg_exp_log", lambda a: (-a).exp() + a.log(), [(3, 4)], True),
+    ("relu_tanh_leaky", lambda a: a.relu() * a.tanh() + F_.leaky_relu(a, 0.2), [(3, 4)], False),
+    ("softmax_log_softmax", lambda a: a.softmax(1) * a.log_softmax(0), [(3, 4)], False),
+    ("sum_mean", lambda a: a.sum(0, keepdim=True) * a.mean(1, keepdim=True) + a.mean(), [(3, 4)],
+     False),
+    ("reshape_permute_expand", lambda a, b: a.reshape(4, 3).permute(1, 0) * b.expand(3, 4),
+     [(3, 4), (3, 1)], False),
+    ("cross_entropy", lambda a: F_.cross_entropy(a * 2.0 + 1.0, ember.tensor([0, 2, 1]),
+                                                 label_smoothing=0.1), [(3, 4)], False),
+    ("cross_entropy_probs", lambda a, t: F_.cross_entropy(a, t.softmax(1), reduction="sum"),
+     [(3, 4), (3, 4)], False),
+]
+
+
+@pytest.mark.parametrize("name,fn,shapes,positive", ARRAY_PATH_CASES,
+                         ids=[c[0] for c in ARRAY_PATH_CASES])
+def test_array_backward_matches_tensor_backward(name, fn, shapes, positive):
+    """Without create_graph, ops with an array_backward compute gradients on plain arrays; with
+    it, their Tensor-mode backward does: both must give the very same values."""
+    rng = np.random.default_rng(7)
+    arrays = [rng.uniform(0.5, 2.0, s) if positive else rng.standard_normal(s) for s in shapes]
+    grads = {}
+    for create_graph in (False, True):
+        xs = [leaf(a) for a in arrays]
+        out = fn(*xs)
+        assert out.grad_fn.fn.array_backward is not None, name
+        w = ember.tensor(np.random.default_rng(8).standard_normal(out.shape))
+        grads[create_graph] = ember.autograd.grad((out * w).sum(), xs, create_graph=create_graph)
+    for i, (ga, gt) in enumerate(zip(grads[False], grads[True])):
+        assert not ga.requires_grad
+        assert ga.dtype == gt.dtype == np.float64 and ga.shape == gt.shape == shapes[i]
+        np.testing.assert_array_equal(ga.numpy(), gt.detach().numpy(), err_msg=f"{name}: input {i}")

@@ -75,6 +75,11 @@ class Tanh(Function):
         (y,) = ctx.saved_tensors
         return TanhBackward.apply(g, y)
 
+    @staticmethod
+    def array_backward(ctx, g):
+        (y,) = ctx.saved_arrays
+        return TanhBackward.forward(_NO_CTX, g, y)
+
 
 class TanhBackward(Function):
     """tanh's backward as one node: z = g (1 - y^2);   dz/dg = 1 - y^2,  dz/dy = -2 g y"""
@@ -124,6 +129,11 @@ class ReLU(Function):
         (y,) = ctx.saved_tensors
         return ThresholdBackward.apply(g, y)
 
+    @staticmethod
+    def array_backward(ctx, g):
+        (y,) = ctx.saved_arrays
+        return ThresholdBackward.forward(_NO_CTX, g, y)
+
 
 class ThresholdBackward(Function):
     """relu's backward as one node: z = g where y > 0, else 0;   dz/dg = that mask, dz/dy = 0"""
@@ -160,6 +170,11 @@ class LeakyReLU(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return LeakyReLUBackward.apply(g, x, ctx.slope), None
+
+    @staticmethod
+    def array_backward(ctx, g):
+        (x,) = ctx.saved_arrays
+        return LeakyReLUBackward.forward(_NO_CTX, g, x, ctx.slope), None
 
 
 class LeakyReLUBackward(Function):
@@ -420,6 +435,11 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         return y * (g - (g * y).sum(ctx.dim, keepdim=True))
 
+    @staticmethod
+    def array_backward(ctx, g):
+        (y,) = ctx.saved_arrays
+        return y * (g - np.add.reduce(g * y, axis=ctx.dim, keepdims=True))
+
 
 class LogSoftmax(Function):
     """y = x - m - ln sum_j e^(x_j - m), m = max_j x_j;   dx = g - softmax(x) sum(g)"""
@@ -438,6 +458,11 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return g - y.exp() * g.sum(ctx.dim, keepdim=True)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        (y,) = ctx.saved_arrays
+        return g - np.exp(y) * np.add.reduce(g, axis=ctx.dim, keepdims=True)
 
 
 def _row_max(x, dim):

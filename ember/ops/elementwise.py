@@ -5,8 +5,9 @@ Binary ops broadcast; each input's gradient is summed back to its own shape (`un
 """
 import numpy as np
 
-from ..autograd import Function
-from ._util import as_operands, broadcast_shapes, tensor_cls, unbroadcast
+from ..autograd import _NO_CTX, Function
+from ._util import (as_operands, broadcast_shapes, tensor_cls, unbroadcast,
+                    unbroadcast_array)
 
 
 def _binary(fn, name, a, b):
@@ -32,6 +33,12 @@ class Add(Function):
         return (unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None,
                 unbroadcast(g, b.shape) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def array_backward(ctx, g):
+        a, b = ctx.inputs
+        return (unbroadcast_array(g, a._data.shape) if ctx.needs_input_grad[0] else None,
+                unbroadcast_array(g, b._data.shape) if ctx.needs_input_grad[1] else None)
+
 
 class Sub(Function):
     """z = a - b;   dz/da = 1, dz/db = -1"""
@@ -46,6 +53,12 @@ class Sub(Function):
         a, b = ctx.inputs
         return (unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None,
                 unbroadcast(-g, b.shape) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        a, b = ctx.inputs
+        return (unbroadcast_array(g, a._data.shape) if ctx.needs_input_grad[0] else None,
+                unbroadcast_array(-g, b._data.shape) if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -63,6 +76,12 @@ class Mul(Function):
         return (unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None,
                 unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def array_backward(ctx, g):
+        a, b = ctx.saved_arrays
+        return (unbroadcast_array(g * b, a.shape) if ctx.needs_input_grad[0] else None,
+                unbroadcast_array(g * a, b.shape) if ctx.needs_input_grad[1] else None)
+
 
 class Div(Function):
     """z = a / b;   dz/da = 1 / b, dz/db = -a / b^2"""
@@ -78,6 +97,12 @@ class Div(Function):
         a, b = ctx.saved_tensors
         return (unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None,
                 unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        a, b = ctx.saved_arrays
+        return (unbroadcast_array(g / b, a.shape) if ctx.needs_input_grad[0] else None,
+                unbroadcast_array(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None)
 
 
 class Pow(Function):
@@ -98,6 +123,17 @@ class Pow(Function):
         if ctx.needs_input_grad[1]:
             safe_log = where(a == 0, 0.0, a).log()
             gb = unbroadcast(g * a ** b * safe_log, b.shape)
+        return ga, gb
+
+    @staticmethod
+    def array_backward(ctx, g):
+        a, b = ctx.saved_arrays
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast_array(g * b * Pow.forward(_NO_CTX, a, b - 1), a.shape)
+        if ctx.needs_input_grad[1]:
+            safe_log = Log.forward(_NO_CTX, np.where(a == 0, a.dtype.type(0), a))
+            gb = unbroadcast_array(g * Pow.forward(_NO_CTX, a, b) * safe_log, b.shape)
         return ga, gb
 
 
@@ -121,6 +157,14 @@ class PowScalar(Function):
             return g * x * 2.0
         return g * p * x ** (p - 1)
 
+    @staticmethod
+    def array_backward(ctx, g):
+        (x,) = ctx.saved_arrays
+        p = ctx.p
+        if p == 2:
+            return g * x * 2.0
+        return g * g.dtype.type(p) * PowScalar.forward(_NO_CTX, x, p - 1)
+
 
 class Neg(Function):
     """z = -x;   dz/dx = -1"""
@@ -133,6 +177,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, g):
         return -g
+
+    @staticmethod
+    def array_backward(ctx, g):
+        return Neg.forward(_NO_CTX, g)
 
 
 class Abs(Function):
@@ -166,6 +214,11 @@ class Exp(Function):
         (y,) = ctx.saved_tensors
         return g * y
 
+    @staticmethod
+    def array_backward(ctx, g):
+        (y,) = ctx.saved_arrays
+        return g * y
+
 
 class Log(Function):
     """z = ln x;   dz/dx = 1 / x"""
@@ -180,6 +233,11 @@ class Log(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        return g / x
+
+    @staticmethod
+    def array_backward(ctx, g):
+        (x,) = ctx.saved_arrays
         return g / x
 
 
@@ -347,6 +405,10 @@ class Cast(Function):
     def backward(ctx, g):
         x = ctx.inputs[0]
         return g.to(x.dtype)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        return g.astype(ctx.inputs[0]._data.dtype, copy=False)
 
 
 def add(a, b, alpha=1):

@@ -265,6 +265,18 @@ class CrossEntropy(Function):
             gt = logp * _item_scale(g, cls) * -(1.0 - cls.smoothing)
         return gx, gt, None
 
+    @staticmethod
+    def array_backward(ctx, g):
+        x, t, logp = ctx.saved_arrays
+        cls = ctx.cls
+        need_x, need_t = ctx.needs_input_grad[:2]
+        gt = None
+        if need_t:  # as backward: the saved log-softmax is the one it computes again
+            w = logp if cls.weight is None else logp * cls.weight_along_classes(x.ndim)
+            gt = w * _item_scale(g, cls) * -(1.0 - cls.smoothing)
+        return (CrossEntropyBackward.forward(_NO_CTX, g, x, t, logp, cls) if need_x else None,
+                gt, None)
+
 
 class CrossEntropyBackward(Function):
     """The logit gradient of cross-entropy as one node: d_i = s_i (p_i Q_i - q_i), with

@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import _NO_CTX, Function
 from ._util import normalize_dim, normalize_dims, require_float, tensor_cls
 from .elementwise import where
 
@@ -89,6 +89,11 @@ class Sum(Function):
     def backward(ctx, g):
         return ExpandBack.apply(g, ctx.inputs[0].shape, ctx.dims, ctx.keepdim, 1.0)
 
+    @staticmethod
+    def array_backward(ctx, g):
+        return ExpandBack.forward(_NO_CTX, g, ctx.inputs[0]._data.shape, ctx.dims, ctx.keepdim,
+                                  1.0)
+
 
 class Mean(Function):
     """y = (1/n) sum_i x_i;   dy/dx_i = 1/n"""
@@ -108,6 +113,11 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, g):
         return ExpandBack.apply(g, ctx.inputs[0].shape, ctx.dims, ctx.keepdim, ctx.scale)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        return ExpandBack.forward(_NO_CTX, g, ctx.inputs[0]._data.shape, ctx.dims, ctx.keepdim,
+                                  ctx.scale)
 
 
 class Prod(Function):

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import result_dtype
-from ._util import normalize_dim, normalize_dims, tensor_cls, unbroadcast
+from ._util import normalize_dim, normalize_dims, tensor_cls, unbroadcast, unbroadcast_array
 
 
 class Reshape(Function):
@@ -20,6 +20,10 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.inputs[0].shape)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        return g.reshape(ctx.inputs[0]._data.shape)
 
 
 class ReshapeCopy(Reshape):
@@ -107,6 +111,10 @@ class Permute(Function):
     def backward(ctx, g):
         return g.permute(tuple(np.argsort(ctx.dims)))
 
+    @staticmethod
+    def array_backward(ctx, g):
+        return np.transpose(g, np.argsort(ctx.dims))
+
 
 def permute(x, *dims):
     dims = _shape_arg(dims)
@@ -167,6 +175,10 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, g):
         return unbroadcast(g, ctx.inputs[0].shape)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        return unbroadcast_array(g, ctx.inputs[0]._data.shape)
 
 
 def expand(x, *sizes):

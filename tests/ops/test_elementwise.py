@@ -31,6 +31,8 @@ CASES = [
     Case("clamp_min", lambda m, a: a.clamp(min=0.1), UNARY),
     Case("where", lambda m, c, a, b: m.where(c, a, b),
          [((3,), (3,), (3,)), ((2, 3), (3,), (2, 1)), ((2, 3), (), (2, 3))], bools=(0,)),
+    # a cast to float64 (in the float32 parity run): the gradient is cast back
+    Case("to_float64", lambda m, a: a.to(m.float64) * a, UNARY),
 ]
 
 test_gradcheck, test_parity, test_double_backward = op_tests(CASES)
