@@ -66,11 +66,17 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape) if keepdim and len(grad_shape) != len(shape) else grad
 
 
+_FIRST_AXIS = (0,)
+
+
 def unbroadcast_array(grad, shape):
     """unbroadcast for a plain array (an `array_backward`)."""
-    if grad.shape == shape:
+    grad_shape = grad.shape
+    if grad_shape == shape:
         return grad
-    axes, keepdim = summed_axes(grad.shape, shape)
+    if grad_shape[1:] == shape:  # a bias over a batch: the one common case, without the search
+        return np.add.reduce(grad, axis=_FIRST_AXIS)
+    axes, keepdim = summed_axes(grad_shape, shape)
     total = np.add.reduce(grad, axis=axes, keepdims=keepdim)
     # (a reshape only where needed: a view would make the leaf's .grad a copy of it)
     return total.reshape(shape) if keepdim and grad.ndim != len(shape) else total
