@@ -54,10 +54,10 @@ class SigmoidBackward(Function):
 def stable_sigmoid(x):
     """1 / (1 + e^-x) without overflow: e^-x may be inf, and 1 / inf = 0 is the right answer."""
     # NumPy turns a 0-d result into a scalar: out= keeps it an array (other shapes need no copy)
-    e = np.negative(x) if x.ndim else np.negative(x, out=np.empty_like(x))
-    np.exp(e, out=e)
-    e += 1.0
-    return np.reciprocal(e, out=e)
+    e = np.negative(x) if x.ndim else np.negative(x, np.empty_like(x))
+    np.exp(e, e)  # (out given by position: NumPy parses that faster than out=)
+    np.add(e, 1.0, e)
+    return np.reciprocal(e, e)
 
 
 class Tanh(Function):
