@@ -30,16 +30,19 @@ class Adagrad(Optimizer):
         state["sum"] = np.full_like(p, group["initial_accumulator_value"])
 
     def _update(self, p, g, state, group):
-        if group["maximize"]:
-            g = -g
+        work, t1, t2 = self._scratch(p, 0), self._scratch(p, 1), self._scratch(p, 2)  # no
+        if group["maximize"]:                                                        # allocation
+            g = np.negative(g, work)
         if not state:
             self._init_state(p, state, group)
         state["step"] += 1
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
+            g = np.add(g, np.multiply(p, group["weight_decay"], t1), work)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"]
-        s += g * g
-        std = np.sqrt(s)
+        s += np.multiply(g, g, t1)
+        std = np.sqrt(s, t2)
         std += group["eps"]
-        p -= clr * (g / std)
+        step = np.divide(g, std, t1)
+        step *= clr
+        p -= step

@@ -22,8 +22,9 @@ class RMSprop(Optimizer):
                 raise ValueError(f"RMSprop: invalid {name} {group[name]} (must be >= 0)")
 
     def _update(self, p, g, state, group):
-        if group["maximize"]:
-            g = -g
+        work, t1, t2 = self._scratch(p, 0), self._scratch(p, 1), self._scratch(p, 2)  # no
+        if group["maximize"]:                                                        # allocation
+            g = np.negative(g, work)
         alpha, eps, wd, mu = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
         if not state:
             state["step"] = 0
@@ -34,24 +35,30 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = np.zeros_like(p)
         state["step"] += 1
         if wd:
-            g = g + wd * p
+            g = np.add(g, np.multiply(p, wd, t1), work)
         v = state["square_avg"]
         v *= alpha
-        v += ((1 - alpha) * g) * g           # the rounding of torch's addcmul_
+        np.multiply(g, 1 - alpha, t1)
+        t1 *= g
+        v += t1                                 # ((1 - alpha) g) g: the rounding of torch's addcmul_
         if group["centered"]:
             m = state["grad_avg"]
-            m += (1 - alpha) * (g - m)          # torch's lerp_(g, 1 - alpha)
-            denom = v - m * m
-            np.sqrt(denom, out=denom)
+            np.subtract(g, m, t1)
+            t1 *= 1 - alpha
+            m += t1                             # torch's lerp_(g, 1 - alpha)
+            denom = np.subtract(v, np.multiply(m, m, t2), t2)
+            np.sqrt(denom, denom)
         else:
-            denom = np.sqrt(v)
+            denom = np.sqrt(v, t2)
         denom += eps
+        step = np.divide(g, denom, t1)
         if mu > 0:
             buf = state.get("momentum_buffer")
             if buf is None:                     # momentum switched on after the first step
                 buf = state["momentum_buffer"] = np.zeros_like(p)
             buf *= mu
-            buf += g / denom
-            p -= group["lr"] * buf
+            buf += step
+            step = np.multiply(buf, group["lr"], t1)
         else:
-            p -= group["lr"] * (g / denom)
+            step *= group["lr"]
+        p -= step

@@ -195,7 +195,12 @@ def test_bad_rmsprop_adagrad_arguments(name, kw, match):
                                      ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True,
                                                   weight_decay=0.01)),
                                      ("Adam", dict(lr=0.01, weight_decay=0.01)),
-                                     ("AdamW", dict(lr=0.01, amsgrad=True, maximize=True))])
+                                     ("AdamW", dict(lr=0.01, amsgrad=True, maximize=True)),
+                                     ("RMSprop", dict(lr=0.01, weight_decay=0.01)),
+                                     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True,
+                                                      maximize=True)),
+                                     ("Adagrad", dict(lr=0.01, weight_decay=0.01,
+                                                      maximize=True))])
 def test_a_step_allocates_no_parameter_sized_arrays(name, kw):
     """After the first step (which creates the state), a step allocates nothing big."""
     import tracemalloc
