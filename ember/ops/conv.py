@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd import Function
+from ..autograd import _NO_CTX, Function
 from ._util import tensor_cls
 
 # stride (sh, sw), pad (top, bottom, left, right), dilation (dh, dw), groups
@@ -151,8 +151,9 @@ def conv_forward(x, w, geom, out_hw=None, cols=None):
     return y.reshape((n, o) + out_hw), cols
 
 
-def conv_adjoint(g, w, geom, in_hw):
-    """x-gradient of conv_forward for upstream g (= conv_transpose2d without bias)."""
+def conv_adjoint(g, w, geom, in_hw, g_batch_last=None):
+    """x-gradient of conv_forward for upstream g (= conv_transpose2d without bias).
+    g_batch_last: _batch_last_grad(g) when the caller has it already."""
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     groups = geom.groups
@@ -160,15 +161,16 @@ def conv_adjoint(g, w, geom, in_hw):
     batch_last = _batch_last(in_shape, o, (oh, ow), (kh, kw))
     wt = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)  # (groups, Cg*kh*kw, O/g)
     if batch_last:
-        cols = np.matmul(wt, _batch_last_grad(g, groups))
+        cols = np.matmul(wt, _batch_last_grad(g, groups) if g_batch_last is None else g_batch_last)
     else:
         cols = np.matmul(wt, g.reshape(n, groups, o // groups, oh * ow))
     return col2im(cols.reshape(_cols_shape(n, groups * cg, (kh, kw), (oh, ow), batch_last)),
                   in_shape, geom, batch_last)
 
 
-def conv_weight_grad(x, g, kernel, geom, cols=None):
-    """dW[o, c, i, j] = sum over n, oh, ow of g[n, o, oh, ow] x_pad[n, c, oh*s + i*d, ow*s + j*d]"""
+def conv_weight_grad(x, g, kernel, geom, cols=None, g_batch_last=None):
+    """dW[o, c, i, j] = sum over n, oh, ow of g[n, o, oh, ow] x_pad[n, c, oh*s + i*d, ow*s + j*d]
+    (g_batch_last: as in conv_adjoint)"""
     n, o, oh, ow = g.shape
     groups = geom.groups
     cg = x.shape[1] // groups
@@ -186,7 +188,7 @@ def conv_weight_grad(x, g, kernel, geom, cols=None):
                            cm.transpose(1, 0, 2, 3).reshape(groups, n * oh * ow, k))
         return gw.reshape(o, cg, *kernel)
     cols = cols.reshape(groups, k, oh * ow * n)
-    gg = _batch_last_grad(g, groups)
+    gg = _batch_last_grad(g, groups) if g_batch_last is None else g_batch_last
     if groups == 1:  # computed as (cols g^T)^T: OpenBLAS runs these skinny products (K or O
         # small, N*OH*OW large) up to 18x faster in that orientation (bench, measured)
         gw = np.matmul(cols[0], gg[0].T).T  # (O, K)
@@ -231,6 +233,20 @@ class Conv2d(Function):
             gb = g.sum((0, 2, 3))
         return gx, gw, gb
 
+    @staticmethod
+    def array_backward(ctx, g):
+        saved = ctx.saved_arrays
+        x, w = saved[:2]
+        needs, geom = ctx.needs_input_grad, ctx.geom
+        kernel = w.shape[2:]
+        g_batch_last = None  # both gradients read g batch last: transpose it once for the two
+        if needs[0] and needs[1] and _batch_last(x.shape, w.shape[0], g.shape[2:], kernel):
+            g_batch_last = _batch_last_grad(g, geom.groups)
+        return (conv_adjoint(g, w, geom, x.shape[2:], g_batch_last) if needs[0] else None,
+                conv_weight_grad(x, g, kernel, geom, saved[2] if len(saved) > 2 else None,
+                                 g_batch_last) if needs[1] else None,
+                np.add.reduce(g, axis=(0, 2, 3)) if needs[2] else None)
+
 
 class ConvTranspose2d(Function):
     """y = conv(., W)^T x + b (the adjoint of conv2d, W of shape (C_in, C_out/g, kh, kw));
@@ -260,6 +276,19 @@ class ConvTranspose2d(Function):
         if needs[2]:
             gb = g.sum((0, 2, 3))
         return gx, gw, gb
+
+    @staticmethod
+    def array_backward(ctx, g):
+        x, w = ctx.saved_arrays
+        needs, geom = ctx.needs_input_grad, ctx.geom
+        kernel = w.shape[2:]
+        cols = None
+        if needs[0] and needs[1]:  # both gradients read the columns of g: build them once
+            cols = im2col(g, kernel, geom, x.shape[2:],
+                          _batch_last(g.shape, w.shape[0], x.shape[2:], kernel))
+        return (Conv2d.forward(_NO_CTX, g, w, None, geom, x.shape[2:], cols) if needs[0] else None,
+                conv_weight_grad(g, x, kernel, geom, cols) if needs[1] else None,
+                np.add.reduce(g, axis=(0, 2, 3)) if needs[2] else None)
 
 
 class Conv2dWeightGrad(Function):
