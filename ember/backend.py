@@ -1,4 +1,6 @@
 """Arrays: which array module runs the math, the dtype rules, and ember's random generator."""
+import threading
+
 import numpy as np
 
 xp = np
@@ -87,8 +89,27 @@ def manual_seed(seed):
     return default_generator.manual_seed(int(seed))
 
 
+class _ThreadRng(threading.local):
+    rng = None  # None: this thread draws from default_generator
+
+
+_thread_rng = _ThreadRng()
+
+
 def rng():
-    return default_generator.rng
+    """The NumPy generator ember draws from: the default one, or the calling thread's own when
+    `set_thread_rng` gave it one (DataLoader worker threads do)."""
+    own = _thread_rng.rng
+    return default_generator.rng if own is None else own
+
+
+def set_thread_rng(generator):
+    """Make `rng()` return `generator` (a NumPy Generator) in the calling thread only, so a
+    worker thread's draws do not depend on thread timing; None goes back to the default."""
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"set_thread_rng: expected a numpy Generator or None, got "
+                        f"{type(generator).__name__}")
+    _thread_rng.rng = generator
 
 
 def tune_malloc():

@@ -63,7 +63,12 @@ class RandomHorizontalFlip:
 
 
 class augmented:
-    """A loader whose input batches go through the given batch transforms, in order."""
+    """A loader whose input batches go through the given batch transforms, in order.
+
+    The transforms run in the main thread. To run them in a DataLoader's worker threads
+    (num_workers > 0), call them inside the dataset: there they draw from each worker's own
+    generator, reproducibly, but not the draws a num_workers=0 run makes.
+    """
 
     def __init__(self, loader, *transforms):
         self.loader, self.transforms = loader, transforms

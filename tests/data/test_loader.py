@@ -1,4 +1,6 @@
 """TensorDataset, Subset, random_split, DataLoader and default_collate."""
+import threading
+import time
 from collections import namedtuple
 
 import numpy as np
@@ -208,6 +210,198 @@ def test_bad_loader_arguments():
         DataLoader(ds, collate_fn=3)
     with pytest.raises(TypeError, match="generator"):
         DataLoader(ds, generator=42)
+
+
+# ---- DataLoader: worker threads -------------------------------------------------------------
+class Noisy(Dataset):
+    """Each sample draws from ember's generator, as a random augmentation does."""
+
+    def __getitem__(self, i):
+        return ember.backend.rng().random(3).astype(np.float32), i
+
+    def __len__(self):
+        return 24
+
+
+class FailsAt(Dataset):
+    def __init__(self, bad, error):
+        self.bad, self.error = bad, error
+
+    def __getitem__(self, i):
+        if i == self.bad:
+            raise self.error
+        return i
+
+    def __len__(self):
+        return 12
+
+
+class NeedsTwoArguments(Exception):
+    def __init__(self, code, detail):
+        super().__init__(f"code {code}: {detail}")
+
+
+def live_workers(wait=2.0):
+    """The DataLoader worker threads still alive once they had `wait` seconds to stop."""
+    deadline = time.monotonic() + wait
+    while True:
+        alive = [t for t in threading.enumerate() if t.name.startswith("DataLoader worker")]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.01)
+
+
+def all_batches(loader, seed):
+    ember.manual_seed(seed)
+    return [[np.asarray(part.data) for part in batch] for batch in loader]
+
+
+def test_workers_give_the_same_batches_as_the_main_thread():
+    for ds in (make_tensor_dataset(23), Subset(make_tensor_dataset(30), range(2, 25)), Squares(23)):
+        main = all_batches(DataLoader(ds, batch_size=4, shuffle=True), seed=5)
+        threaded = all_batches(DataLoader(ds, batch_size=4, shuffle=True, num_workers=2), seed=5)
+        assert len(main) == len(threaded) == 6
+        for a, b in zip(main, threaded):
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y)
+
+
+def test_workers_randomness_is_seeded_per_worker():
+    loader = DataLoader(Noisy(), batch_size=5, shuffle=True, num_workers=2)
+    first, again = all_batches(loader, seed=3), all_batches(loader, seed=3)
+    other = all_batches(loader, seed=4)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(first[0][0], other[0][0])
+    main = all_batches(DataLoader(Noisy(), batch_size=5, shuffle=True), seed=3)
+    assert not np.array_equal(first[0][0], main[0][0])  # documented: workers draw their own
+
+
+def test_augmentation_inside_a_dataset_is_seeded_in_workers():
+    from ember.data.augment import RandomCrop
+
+    class Cropped(Squares):
+        def __getitem__(self, i):
+            image = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4) + i
+            return RandomCrop(2, padding=1)(image).data[0], i
+
+    loader = DataLoader(Cropped(12), batch_size=3, num_workers=2)
+    first, again = all_batches(loader, seed=8), all_batches(loader, seed=8)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a[0], b[0])
+    assert not all(np.array_equal(a[0], b[0]) for a, b in zip(first, all_batches(loader, 9)))
+
+
+def test_worker_generator_is_thread_local():
+    ember.manual_seed(0)
+    main_rng = ember.backend.rng()
+    seen = []
+    loader = DataLoader(Squares(4), num_workers=2,
+                        worker_init_fn=lambda w: seen.append(ember.backend.rng()))
+    list(loader)
+    assert ember.backend.rng() is main_rng
+    assert len(seen) == 2 and all(g is not main_rng for g in seen) and seen[0] is not seen[1]
+
+
+def test_worker_init_fn_runs_once_per_worker():
+    ids = []
+    loader = DataLoader(Squares(10), batch_size=2, num_workers=3, worker_init_fn=ids.append)
+    for _ in range(2):
+        ids.clear()
+        assert len(list(loader)) == 5
+        assert sorted(ids) == [0, 1, 2]
+
+
+def test_worker_prefetch_is_bounded():
+    started = []
+
+    class Counted(Squares):
+        def __getitem__(self, i):
+            started.append(i)
+            return super().__getitem__(i)
+
+    loader = DataLoader(Counted(20), num_workers=2, prefetch_factor=1)
+    for i, (_, y) in enumerate(loader):
+        assert int(y.data[0]) == i * i
+        assert len(started) <= (i + 1) + 1 * 2
+    assert len(started) == 20
+
+
+def test_worker_error_reaches_the_main_thread_at_its_batch():
+    got = []
+    with pytest.raises(ValueError, match="bad sample 7.*worker 1 .*batch 3") as info:
+        for x in DataLoader(FailsAt(7, ValueError("bad sample 7")), batch_size=2, num_workers=2):
+            got.append(x.data.tolist())
+    assert got == [[0, 1], [2, 3], [4, 5]]
+    assert isinstance(info.value.__cause__, ValueError)
+    error = NeedsTwoArguments(4, "unreadable")  # cannot be rebuilt from a message: raised as is
+    with pytest.raises(NeedsTwoArguments, match="code 4: unreadable") as info:
+        list(DataLoader(FailsAt(0, error), num_workers=2))
+    assert info.value is error
+    assert live_workers() == []
+
+
+def test_worker_init_fn_error_is_raised():
+    def init(w):
+        raise KeyError(f"no config for worker {w}")
+
+    with pytest.raises(KeyError, match="no config for worker 0"):
+        list(DataLoader(Squares(4), num_workers=2, worker_init_fn=init))
+
+
+def test_leaving_the_loop_early_stops_the_workers():
+    loader = DataLoader(Squares(200), batch_size=2, num_workers=3)
+    for _ in loader:
+        break
+    assert live_workers() == []
+    it = iter(loader)
+    next(it)
+    del it
+    assert live_workers() == []
+
+
+def test_worker_timeout():
+    class Slow(Squares):
+        def __getitem__(self, i):
+            time.sleep(0.3)
+            return super().__getitem__(i)
+
+    with pytest.raises(RuntimeError, match=r"DataLoader: batch 0 .*timeout=0.02"):
+        list(DataLoader(Slow(2), num_workers=1, timeout=0.02))
+
+
+def test_pytorch_worker_options_are_accepted():
+    ds = make_tensor_dataset(10)
+    loader = DataLoader(ds, batch_size=3, num_workers=2, pin_memory=True, persistent_workers=True,
+                        prefetch_factor=4, timeout=5)
+    assert len(loader) == 4
+    for _ in range(2):
+        labels = np.concatenate([y.data for _, y in loader])
+        np.testing.assert_array_equal(labels, np.arange(10))
+    assert DataLoader(ds, num_workers=2).prefetch_factor == 2
+    assert DataLoader(ds).prefetch_factor is None
+    assert DataLoader(ds, num_workers=0, pin_memory=True, timeout=0).pin_memory
+    assert "num_workers=2" in repr(loader)
+
+
+def test_bad_worker_arguments():
+    ds = make_tensor_dataset(4)
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="DataLoader: num_workers must be a non-negative"):
+            DataLoader(ds, num_workers=bad)
+    with pytest.raises(ValueError, match="DataLoader: prefetch_factor only applies"):
+        DataLoader(ds, prefetch_factor=2)
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="DataLoader: prefetch_factor must be a positive"):
+            DataLoader(ds, num_workers=1, prefetch_factor=bad)
+    with pytest.raises(ValueError, match="DataLoader: persistent_workers=True needs"):
+        DataLoader(ds, persistent_workers=True)
+    for bad in (-0.5, "1", None):
+        with pytest.raises(ValueError, match="DataLoader: timeout must be a non-negative"):
+            DataLoader(ds, num_workers=1, timeout=bad)
+    with pytest.raises(TypeError, match="DataLoader: worker_init_fn must be callable"):
+        DataLoader(ds, num_workers=1, worker_init_fn=3)
 
 
 # ---- default_collate -----------------------------------------------------------------------
