@@ -82,6 +82,23 @@ class Generator:
 default_generator = Generator()
 
 
+_CONSTANTS = {}
+
+
+def constant(value, dtype):
+    """`value` as a 0-d array of `dtype`, cached. As an operand on small arrays NumPy takes it
+    about twice as fast as a Python number (measured: x * 0.9 on a (4, 2) float32 array 0.94 us,
+    with a 0-d float32 array 0.51 us); the result is the same, value cast to dtype."""
+    key = (value, dtype)
+    c = _CONSTANTS.get(key)
+    if c is None:
+        if len(_CONSTANTS) > 256:  # learning-rate schedules make a new value per step
+            _CONSTANTS.clear()
+        c = _CONSTANTS[key] = np.array(value, dtype=dtype)
+        c.flags.writeable = False
+    return c
+
+
 def manual_seed(seed):
     """Seed ember's generator: init, shuffling and dropout become reproducible."""
     if not isinstance(seed, (int, np.integer)) or seed < 0:

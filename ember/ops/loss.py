@@ -7,7 +7,7 @@ Every loss takes PyTorch's arguments in PyTorch's order, the deprecated `size_av
 import numpy as np
 
 from ..autograd import _NO_CTX, Function, is_grad_enabled
-from ..backend import result_dtype
+from ..backend import constant, result_dtype
 from ._util import broadcast_shapes, require_float, tensor_cls, unbroadcast
 from .activation import _row_max, stable_sigmoid
 from .elementwise import where
@@ -88,8 +88,10 @@ class BCEWithLogits(Function):
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
         ctx.scale = 1.0 / z.size if reduction == "mean" and z.size else 1.0
-        loss = np.maximum(z, 0) - z * y  # PyTorch's formula: exact down to the tiniest losses
-        loss += np.logaddexp(z.dtype.type(0), -np.abs(z))  # ln(1 + e^-|z|) in one ufunc
+        zero = constant(0, z.dtype)  # (0-d arrays: faster operands than Python numbers)
+        loss = np.maximum(z, zero)  # PyTorch's formula: exact down to the tiniest losses
+        loss -= z * y
+        loss += np.logaddexp(zero, -np.abs(z))  # ln(1 + e^-|z|) in one ufunc
         if reduction == "none":
             return loss
         total = np.add.reduce(loss, axis=None)
@@ -122,7 +124,7 @@ class BCEWithLogitsBackward(Function):
         ctx.scale = scale
         d = stable_sigmoid(z)
         d -= y
-        d *= g * g.dtype.type(scale) if scale != 1.0 else g
+        d *= np.multiply(g, constant(scale, g.dtype)) if scale != 1.0 else g
         return d
 
     @staticmethod

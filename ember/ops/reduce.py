@@ -10,6 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import _NO_CTX, Function
+from ..backend import constant
 from ._util import normalize_dim, normalize_dims, require_float, tensor_cls
 from .elementwise import where
 
@@ -67,7 +68,7 @@ class ExpandBack(Function):
         if not keepdim:
             g = g.reshape(_kept_shape(shape, dims))
         if scale != 1.0:
-            g = g * g.dtype.type(scale)
+            g = np.multiply(g, constant(scale, g.dtype))
         return np.broadcast_to(g, shape)
 
     @staticmethod

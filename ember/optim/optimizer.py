@@ -13,7 +13,6 @@ class Optimizer:
         self.param_groups = []
         self.state = {}
         self._scratch_arrays = {}
-        self._constants = {}
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -76,19 +75,6 @@ class Optimizer:
         if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
             buf = self._scratch_arrays[key] = np.empty_like(p)
         return buf
-
-    def _constant(self, value, dtype):
-        """A hyper-parameter as a 0-d array of the parameters' dtype. NumPy takes that as an
-        operand about twice as fast as a Python float (measured on tiny arrays, where the step
-        is per-call overhead); the value is read from the group at every step, so schedulers
-        that change it are followed."""
-        key = (value, dtype)
-        c = self._constants.get(key)
-        if c is None:
-            if len(self._constants) > 64:  # a schedule makes a new value per step: keep few
-                self._constants.clear()
-            c = self._constants[key] = np.array(value, dtype=dtype)
-        return c
 
     def state_dict(self):
         """{'state': {index: {name: array or number}}, 'param_groups': [...]}, parameters named

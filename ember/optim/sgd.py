@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 import numpy as np
 
+from ..backend import constant
 from .optimizer import Optimizer
 
 
@@ -41,7 +42,7 @@ class SGD(Optimizer):
                     g = np.add(g, np.multiply(arr, wd, self._scratch(arr, 1)), d)
                 if mu:
                     g = self._momentum(p, g, d, mu, damp, nesterov)
-                np.multiply(g, self._constant(group["lr"], arr.dtype), d)
+                np.multiply(g, constant(group["lr"], arr.dtype), d)
                 np.subtract(arr, d, arr)
                 p._version[0] += 1
         return loss
@@ -54,6 +55,6 @@ class SGD(Optimizer):
         if buf is None:
             buf = state["momentum_buffer"] = np.array(g, copy=True)
         else:
-            np.multiply(buf, self._constant(mu, buf.dtype), buf)
+            np.multiply(buf, constant(mu, buf.dtype), buf)
             buf += np.multiply(g, 1 - dampening, self._scratch(buf, 1)) if dampening else g
         return np.add(g, np.multiply(buf, mu, self._scratch(buf, 1)), d) if nesterov else buf
