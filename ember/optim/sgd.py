@@ -26,8 +26,9 @@ class SGD(Optimizer):
         loss = closure() if closure is not None else None
         scratch = self._scratch_arrays
         for group in self.param_groups:
-            mu, wd, damp = group["momentum"], group["weight_decay"], group["dampening"]
-            nesterov, maximize = group["nesterov"], group["maximize"]
+            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+            lr_c = mu_c = None  # lr and mu as 0-d arrays of the group's dtype (one lookup each)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -40,14 +41,17 @@ class SGD(Optimizer):
                     g = np.negative(g, d)
                 if wd:
                     g = np.add(g, np.multiply(arr, wd, self._scratch(arr, 1)), d)
+                if lr_c is None or lr_c.dtype != arr.dtype:
+                    lr_c, mu_c = constant(lr, arr.dtype), constant(mu, arr.dtype)
                 if mu:
-                    g = self._momentum(p, g, d, mu, damp, nesterov)
-                np.multiply(g, constant(group["lr"], arr.dtype), d)
+                    g = self._momentum(p, g, d, mu_c, damp, nesterov)
+                np.multiply(g, lr_c, d)
                 np.subtract(arr, d, arr)
                 p._version[0] += 1
         return loss
 
     def _momentum(self, p, g, d, mu, dampening, nesterov):
+        """b = mu b + (1 - dampening) g (b = g at the first step); mu is a 0-d array"""
         state = self.state.get(p)
         if state is None:
             state = self.state[p] = {}
@@ -55,6 +59,6 @@ class SGD(Optimizer):
         if buf is None:
             buf = state["momentum_buffer"] = np.array(g, copy=True)
         else:
-            np.multiply(buf, constant(mu, buf.dtype), buf)
+            np.multiply(buf, mu, buf)
             buf += np.multiply(g, 1 - dampening, self._scratch(buf, 1)) if dampening else g
         return np.add(g, np.multiply(buf, mu, self._scratch(buf, 1)), d) if nesterov else buf
