@@ -100,9 +100,15 @@ def constant(value, dtype):
 
 
 def manual_seed(seed):
-    """Seed ember's generator: init, shuffling and dropout become reproducible."""
+    """Seed ember's generator: init, shuffling and dropout become reproducible. In a thread with
+    its own generator (a DataLoader worker) it seeds that one only, as torch.manual_seed in a
+    worker process seeds that worker."""
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"manual_seed: expected a non-negative integer, got {seed!r}")
+    if _thread_rng.rng is not None:
+        own = Generator(int(seed))
+        _thread_rng.rng = own.rng
+        return own
     return default_generator.manual_seed(int(seed))
 
 

@@ -135,9 +135,10 @@ class DataLoader:
     batch i is made by worker i % k, and worker w's `ember.backend.rng()` is its own generator
     seeded from (base seed, w): a dataset's random draws repeat under the same `manual_seed`
     whatever the thread timing, but differ from a num_workers=0 run. worker_init_fn(w) runs in
-    worker w before it loads anything. An error in a worker is raised again at its batch, with
-    the same type and the original chained; timeout > 0 raises RuntimeError when a batch takes
-    longer (seconds). Leaving the loop early or dropping the iterator stops the workers. Threads
+    worker w before it loads anything (ember.manual_seed called there seeds that worker's
+    generator only, as torch.manual_seed in a worker process). An error in a worker is raised
+    again at its batch, with the same type and the original chained; timeout > 0 raises
+    RuntimeError when a batch takes longer (seconds). Leaving the loop early or dropping the iterator stops the workers. Threads
     start afresh each epoch: persistent_workers=True is accepted and changes nothing, and
     pin_memory is a no-op (ember runs on the CPU).
     """

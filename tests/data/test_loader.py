@@ -304,6 +304,26 @@ def test_worker_generator_is_thread_local():
     assert len(seen) == 2 and all(g is not main_rng for g in seen) and seen[0] is not seen[1]
 
 
+def test_manual_seed_in_a_worker_seeds_that_worker_only():
+    """As torch.manual_seed in a worker process: the main generator is left alone, and the
+    worker's draws follow the seed it was given."""
+    def run(offset):
+        ember.manual_seed(0)
+        init = None if offset is None else (lambda w: ember.manual_seed(offset + w))
+        loader = DataLoader(Noisy(), batch_size=5, num_workers=2, worker_init_fn=init)
+        batches = [np.asarray(b[0].data) for b in loader]
+        return batches, ember.backend.rng().random()  # the main generator, after the epoch
+
+    first, main_draw = run(100)
+    again, main_again = run(100)
+    other, _ = run(200)
+    _, untouched = run(None)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert main_draw == main_again == untouched
+    assert not np.array_equal(first[0], other[0])
+
+
 def test_worker_init_fn_runs_once_per_worker():
     ids = []
     loader = DataLoader(Squares(10), batch_size=2, num_workers=3, worker_init_fn=ids.append)
