@@ -335,3 +335,25 @@ def test_array_backward_matches_tensor_backward(name, fn, shapes, positive):
         assert not ga.requires_grad
         assert ga.dtype == gt.dtype == np.float64 and ga.shape == gt.shape == shapes[i]
         np.testing.assert_array_equal(ga.numpy(), gt.detach().numpy(), err_msg=f"{name}: input {i}")
+
+
+def test_a_training_step_backward_builds_nothing(monkeypatch):
+    """The backward of an MLP step (linear, relu, tanh, sigmoid, the losses) runs on arrays: no
+    Function.apply, so no Tensor or node per gradient (the cost that dominates tiny networks)."""
+    import ember.nn as nn
+    import ember.nn.functional as F
+    from ember.autograd import Function
+
+    ember.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
+    x, y = ember.randn(5, 3), ember.tensor(np.array([0, 1, 1, 0, 1]))
+    z = net(x)
+    loss = (F.cross_entropy(z, y) + F.mse_loss(z.sigmoid(), ember.zeros(5, 2))
+            + F.binary_cross_entropy_with_logits(z, ember.ones(5, 2)))
+    calls = []
+    original = Function.apply.__func__
+    monkeypatch.setattr(Function, "apply", classmethod(
+        lambda cls, *a, **k: calls.append(cls.name) or original(cls, *a, **k)))
+    loss.backward()
+    assert calls == []
+    assert all(p.grad is not None for p in net.parameters())
