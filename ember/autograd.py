@@ -344,11 +344,11 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
                 node._freed = True
     finally:
         _grad_mode.enabled = previous_mode
+    taken = {id(g._data) for g in grads}  # arrays a result may not own: the seeds, or taken
     if inputs is not None:
         found = [leaf_grads.get(t) if t.grad_fn is None else wanted.get(t.grad_fn)
                  for t in inputs]
-        return tuple(T(g) if arrays and g is not None else g for g in found)
-    taken = {id(g._data) for g in grads}  # arrays a .grad may not own: the seeds, or taken
+        return tuple(_owned(g, taken) for g in found) if arrays else tuple(found)
     for leaf, g in leaf_grads.items():
         arr = g if arrays else g._data
         key = id(arr)
@@ -359,6 +359,17 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
         else:
             _accumulate_into_leaf(leaf, g, create_graph, owned)
     return None
+
+
+def _owned(arr, taken):
+    """A gradient handed to the caller as a Tensor of its own: a copy where the array is a view
+    (a broadcast one is read-only), another result, or a seed."""
+    if arr is None:
+        return None
+    if arr.base is not None or id(arr) in taken or not arr.flags.writeable:
+        arr = np.array(arr, copy=True)
+    taken.add(id(arr))
+    return _Tensor(arr)
 
 
 def _arrays_of(result):

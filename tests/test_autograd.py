@@ -357,3 +357,20 @@ def test_a_training_step_backward_builds_nothing(monkeypatch):
     loss.backward()
     assert calls == []
     assert all(p.grad is not None for p in net.parameters())
+
+
+def test_grad_results_are_writable_and_not_shared():
+    """grad() without create_graph hands out arrays of their own: not a read-only broadcast
+    view, not one array for two inputs, not the seed."""
+    x = leaf(np.ones((3, 4)))
+    (g,) = ember.autograd.grad(x.sum(0), [x], grad_outputs=ember.ones(4, dtype=ember.float64))
+    g.add_(1.0)
+    np.testing.assert_array_equal(g.numpy(), np.full((3, 4), 2.0))
+    a, b = leaf(np.ones(3)), leaf(np.ones(3))
+    ga, gb = ember.autograd.grad((a + b).sum(), [a, b])
+    ga.add_(1.0)
+    np.testing.assert_array_equal(gb.numpy(), np.ones(3))
+    seed = ember.ones(3, dtype=ember.float64)
+    (gs,) = ember.autograd.grad(a + 0.0, [a], grad_outputs=seed)  # add passes g through
+    gs.add_(1.0)
+    np.testing.assert_array_equal(seed.numpy(), np.ones(3))
