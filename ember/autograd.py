@@ -352,7 +352,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
     for leaf, g in leaf_grads.items():
         arr = g if arrays else g._data
         key = id(arr)
-        owned = arr.base is None and key not in taken
+        owned = arr.base is None and key not in taken and arr.flags.writeable
         taken.add(key)
         if arrays:
             _accumulate_array_into_leaf(leaf, arr, owned)
