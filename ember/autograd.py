@@ -357,7 +357,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
         if arrays:
             _accumulate_array_into_leaf(leaf, arr, owned)
         else:
-            _accumulate_into_leaf(leaf, g, create_graph, owned)
+            _accumulate_into_leaf(leaf, g, True)
     return None
 
 
@@ -391,29 +391,22 @@ def _run_hooks(hooks, g, arrays=False):
 
 
 def _accumulate_into_leaf(leaf, g, create_graph, owned=False):
-    """PyTorch's rule: a leaf's .grad is the sum of the gradients of every backward since the
-    last zero_grad. Without create_graph the sum is taken in place. `owned`: the array is a fresh
-    result no one else holds, so it becomes .grad without a copy."""
+    """Add the Tensor g to leaf.grad: recorded in the graph with create_graph, else as arrays
+    (see _accumulate_array_into_leaf)."""
+    if not create_graph:
+        _accumulate_array_into_leaf(leaf, g._data, owned)
+        return
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
-        owned = False
     if g._data.dtype != leaf._data.dtype:
         g = g.to(leaf._data.dtype)
-    if leaf.grad is None:
-        if create_graph:
-            leaf.grad = g
-        elif owned:
-            leaf.grad = g if g.grad_fn is None and not g._requires_grad else _Tensor(g._data)
-        else:
-            leaf.grad = _Tensor(np.array(g._data, copy=True))  # the array is shared
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
-    else:
-        np.add(leaf.grad._data, g._data, out=leaf.grad._data)
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _accumulate_array_into_leaf(leaf, arr, owned):
-    """_accumulate_into_leaf for a gradient that is an array (create_graph off)."""
+    """PyTorch's rule: a leaf's .grad is the sum of the gradients of every backward since the
+    last zero_grad, here taken in place. `owned`: arr is a fresh result no one else holds, so it
+    becomes .grad without a copy."""
     if leaf._hooks:
         arr = _run_hooks(leaf._hooks, _Tensor(arr))._data
         owned = False

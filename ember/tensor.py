@@ -161,7 +161,8 @@ class Tensor:
             grads = autograd.run_backward((self,), (g,), retain_graph, create_graph, inputs)
             for t, gi in zip(inputs, grads):
                 if gi is not None:
-                    autograd._accumulate_into_leaf(t, gi, create_graph)
+                    # (without create_graph grad() hands out arrays of their own)
+                    autograd._accumulate_into_leaf(t, gi, create_graph, owned=not create_graph)
             return
         autograd.run_backward((self,), (g,), retain_graph, create_graph)
 
