@@ -6,6 +6,7 @@ Binary ops broadcast; each input's gradient is summed back to its own shape (`un
 import numpy as np
 
 from ..autograd import _NO_CTX, Function
+from ..backend import constant
 from ._util import (as_operands, broadcast_shapes, tensor_cls, unbroadcast,
                     unbroadcast_array)
 
@@ -163,7 +164,7 @@ class PowScalar(Function):
         p = ctx.p
         if p == 2:
             return g * x * 2.0
-        return g * g.dtype.type(p) * PowScalar.forward(_NO_CTX, x, p - 1)
+        return g * constant(p, g.dtype) * PowScalar.forward(_NO_CTX, x, p - 1)
 
 
 class Neg(Function):

@@ -30,8 +30,9 @@ class Adagrad(Optimizer):
         state["sum"] = np.full_like(p, group["initial_accumulator_value"])
 
     def _update(self, p, g, state, group):
-        work, t1, t2 = self._scratch(p, 0), self._scratch(p, 1), self._scratch(p, 2)  # no
-        if group["maximize"]:                                                        # allocation
+        # scratch arrays kept across steps: a step allocates nothing parameter-sized
+        work, t1, t2 = self._scratch(p, 0), self._scratch(p, 1), self._scratch(p, 2)
+        if group["maximize"]:
             g = np.negative(g, work)
         if not state:
             self._init_state(p, state, group)

@@ -22,8 +22,9 @@ class RMSprop(Optimizer):
                 raise ValueError(f"RMSprop: invalid {name} {group[name]} (must be >= 0)")
 
     def _update(self, p, g, state, group):
-        work, t1, t2 = self._scratch(p, 0), self._scratch(p, 1), self._scratch(p, 2)  # no
-        if group["maximize"]:                                                        # allocation
+        # scratch arrays kept across steps: a step allocates nothing parameter-sized
+        work, t1, t2 = self._scratch(p, 0), self._scratch(p, 1), self._scratch(p, 2)
+        if group["maximize"]:
             g = np.negative(g, work)
         alpha, eps, wd, mu = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
         if not state:

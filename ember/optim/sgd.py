@@ -24,19 +24,16 @@ class SGD(Optimizer):
         """One update of every parameter that has a gradient. (The base class's loop, with the
         hyper-parameters read once per group: on a tiny network the step is Python overhead.)"""
         loss = closure() if closure is not None else None
-        scratch = self._scratch_arrays
         for group in self.param_groups:
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
-            lr_c = mu_c = None  # lr and mu as 0-d arrays of the group's dtype (one lookup each)
+            lr_c = mu_c = None  # lr and mu as 0-d arrays of the parameters' dtype
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 arr, g = p._data, grad._data
-                d = scratch.get(id(arr))  # the step goes here: nothing is allocated per step
-                if d is None or d.shape != arr.shape or d.dtype != arr.dtype:
-                    d = self._scratch(arr)  # (the same key: scratch array 0 of arr)
+                d = self._scratch(arr)  # the step goes here: nothing is allocated per step
                 if maximize:
                     g = np.negative(g, d)
                 if wd:
