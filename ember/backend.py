@@ -65,11 +65,19 @@ class Generator:
     """ember's own random generator (PCG64 behind NumPy's Generator API)."""
 
     def __init__(self, seed=None):
-        self.manual_seed(seed)
+        self.initial_seed = seed
+        self._rng = None  # made on first use: `import ember` then skips numpy.random (~15 ms)
+
+    @property
+    def rng(self):
+        """The NumPy Generator behind this one."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.initial_seed)
+        return self._rng
 
     def manual_seed(self, seed):
         self.initial_seed = seed
-        self.rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(seed)
         return self
 
     def get_state(self):
