@@ -74,27 +74,31 @@ def numpy_loop(steps):
     return run
 
 
-def import_time(module, repeats=5):
-    """Best wall time of `python -c 'import module'` minus an empty interpreter start, with
-    bytecode caching on (as on a user's machine, whatever PYTHONDONTWRITEBYTECODE says here)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# bytecode caching on, as on a user's machine (pip writes the caches at install), whatever
+# PYTHONDONTWRITEBYTECODE says here: without them every start compiles ember's sources again
+USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
+
+def import_time(module, repeats=5):
+    """Best wall time of `python -c 'import module'` minus an empty interpreter start."""
     def best(code):
-        subprocess.run([sys.executable, "-c", code], check=True, env=env)  # writes the caches
+        subprocess.run([sys.executable, "-c", code], check=True, env=USER_ENV)  # writes caches
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            subprocess.run([sys.executable, "-c", code], check=True, env=USER_ENV)
             times.append(time.perf_counter() - t)
         return min(times)
     return best(f"import {module}") - best("pass")
 
 
 def command_time(args, repeats=3):
+    """Median wall time of a command, after one run that writes the bytecode caches."""
+    subprocess.run(args, check=True, capture_output=True, env=USER_ENV)
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        subprocess.run(args, check=True, capture_output=True)
+        subprocess.run(args, check=True, capture_output=True, env=USER_ENV)
         times.append(time.perf_counter() - t)
     return sorted(times)[len(times) // 2]
 
@@ -105,7 +109,7 @@ torch.manual_seed(0)
 x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
 y = torch.tensor([[0.], [1.], [1.], [0.]])
 net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 1))
-opt = torch.optim.SGD(net.parameters(), lr=1.0, momentum=0.9)
+opt = torch.optim.SGD(net.parameters(), lr=2.0)
 for _ in range(10000):
     opt.zero_grad()
     torch.nn.functional.binary_cross_entropy_with_logits(net(x), y).backward()
