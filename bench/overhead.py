@@ -2,10 +2,16 @@
 in ember, PyTorch CPU and hand-written NumPy, in one process run; plus import times and the
 whole `ember xor` command.
 
-    python bench/overhead.py [--steps 10000] [--repeats 5]
+    python bench/overhead.py [--steps 10000] [--rounds 10]
+
+Each framework runs `steps` steps in `rounds` blocks, the three taking turns block by block, so a
+slow stretch of a shared machine falls on all three alike. Printed: each one's median time per
+step over its blocks, and each ratio's median over the rounds (the ratio of two blocks run next
+to each other in time).
 """
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -13,7 +19,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.common import environment_report, idle, median_time, minor_faults  # noqa: E402
+from bench.common import environment_report, idle, minor_faults  # noqa: E402
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
@@ -121,34 +127,46 @@ print(torch.sigmoid(net(x)).detach().numpy().ravel())
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=10)
     args = p.parse_args()
     for line in environment_report():
         print("#", line)
-    results = {}
+    block = max(1, args.steps // args.rounds)  # steps per block
+    runs = {}
     for name, make in (("numpy", numpy_loop), ("ember", ember_loop), ("torch", torch_loop)):
         try:
-            run = make(args.steps)
+            runs[name] = make(block)
         except ImportError:
             print(f"{name}: not installed, skipped")
             continue
-        idle()
-        f0 = minor_faults()
-        seconds = median_time(run, repeats=args.repeats)
-        faults = (minor_faults() - f0) / (args.steps * (args.repeats + 1))
-        results[name] = seconds / args.steps * 1e6
-        print(f"{name:6s} {results[name]:8.1f} us/step   ({faults:.2f} page faults/step)")
-    if "torch" in results:
-        print(f"ember / torch  = {results['ember'] / results['torch']:.2f}   (bar: <= 1.0)")
-    print(f"ember / numpy  = {results['ember'] / results['numpy']:.2f}   (bar: <= 3.0)")
+        runs[name]()  # warm-up
+    rounds = {name: [] for name in runs}  # seconds per step, one entry per round
+    faults = dict.fromkeys(runs, 0)
+    for _ in range(args.rounds):
+        for name, run in runs.items():
+            idle()
+            f0, t = minor_faults(), time.perf_counter()
+            run()
+            rounds[name].append((time.perf_counter() - t) / block)
+            faults[name] += minor_faults() - f0
+    for name, times in rounds.items():
+        print(f"{name:6s} {statistics.median(times) * 1e6:8.1f} us/step   "
+              f"({faults[name] / (block * args.rounds):.2f} page faults/step)")
+
+    def ratio(a, b):
+        return statistics.median(x / y for x, y in zip(rounds[a], rounds[b]))
+    if "torch" in runs:
+        print(f"ember / torch  = {ratio('ember', 'torch'):.2f}   (bar: <= 1.0)")
+    print(f"ember / numpy  = {ratio('ember', 'numpy'):.2f}   (bar: <= 3.0; per round: "
+          + ", ".join(f"{x / y:.2f}" for x, y in zip(rounds["ember"], rounds["numpy"])) + ")")
     idle()
     print(f"import ember   {import_time('ember') * 1e3:7.0f} ms   (bar: < 150 ms)")
     print(f"import numpy   {import_time('numpy') * 1e3:7.0f} ms")
-    if "torch" in results:
+    if "torch" in runs:
         print(f"import torch   {import_time('torch', 3) * 1e3:7.0f} ms")
     t = command_time([sys.executable, "-m", "ember.cli", "xor", "--epochs", "10000"])
     print(f"`ember xor` (10,000 epochs) whole command: {t:.2f} s   (bar: < 1.5 s)")
-    if "torch" in results:
+    if "torch" in runs:
         idle()
         tt = command_time([sys.executable, "-c", TORCH_XOR])
         print(f"the same training as a PyTorch script:   {tt:.2f} s   (ember / torch = "
