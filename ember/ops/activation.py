@@ -482,14 +482,16 @@ def _float_op(fn, name, x, *args):
     return fn.apply(x, *args)
 
 
-def sigmoid(x):
-    if x._data.dtype.kind != "f":
-        require_float("sigmoid", x)
-    return Sigmoid.apply(x)
+def sigmoid(input):
+    if input._data.dtype.kind != "f":
+        require_float("sigmoid", input)
+    return Sigmoid.apply(input)
 
 
-def tanh(x):
-    return _float_op(Tanh, "tanh", x)
+def tanh(input):
+    if input._data.dtype.kind != "f":
+        require_float("tanh", input)
+    return Tanh.apply(input)
 
 
 def relu(x):
