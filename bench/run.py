@@ -29,10 +29,7 @@ else:
     import ember as lib
     import ember.nn, ember.optim
 build, calls = WORKLOADS[name]
-if libname == "ember":
-    lib.manual_seed(0)
-else:
-    lib.manual_seed(0)
+lib.manual_seed(0)
 fn = build(lib)
 for _ in range(max(1, calls // 5)):
     fn()  # warm-up, not timed
