@@ -14,12 +14,15 @@ def _xor_parser(sub):
                     "2-2-1 settings (N(0,1) init, plain SGD lr 0.1, summed BCE, 10,000 epochs), "
                     "which get stuck for some seeds.")
     p.add_argument("--hidden", type=int, default=d.hidden, help=f"hidden units (default {d.hidden})")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default=d.activation)
-    p.add_argument("--loss", choices=["bce", "mse"], default=d.loss)
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default=d.activation,
+                   help=f"hidden activation (default {d.activation})")
+    p.add_argument("--loss", choices=["bce", "mse"], default=d.loss,
+                   help=f"loss on the output (default {d.loss})")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer,
+                   help=f"default {d.optimizer} (plain gradient descent)")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"default {d.epochs}")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"default {d.seed}")
     p.add_argument("--textbook", action="store_true",
                    help="the course's settings (options given explicitly still apply)")
     p.set_defaults(run=_run_xor)
