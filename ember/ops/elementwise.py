@@ -6,7 +6,6 @@ Binary ops broadcast; each input's gradient is summed back to its own shape (`un
 import numpy as np
 
 from ..autograd import _NO_CTX, Function
-from ..backend import constant
 from ._util import (as_operands, broadcast_shapes, tensor_cls, unbroadcast,
                     unbroadcast_array)
 
@@ -152,19 +151,18 @@ class PowScalar(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        p = ctx.p
-        if p == 2:
-            return g * x * 2.0
-        return g * p * x ** (p - 1)
+        return _pow_scalar_grad(g, *ctx.saved_tensors, ctx.p)
 
     @staticmethod
     def array_backward(ctx, g):
-        (x,) = ctx.saved_arrays
-        p = ctx.p
-        if p == 2:
-            return g * x * 2.0
-        return g * constant(p, g.dtype) * PowScalar.forward(_NO_CTX, x, p - 1)
+        return _pow_scalar_grad(g, *ctx.saved_arrays, ctx.p)
+
+
+def _pow_scalar_grad(g, x, p):
+    """g p x^(p-1), the same expression on Tensors (differentiable) and on arrays"""
+    if p == 2:
+        return g * x * 2.0
+    return g * p * x ** (p - 1)
 
 
 class Neg(Function):
