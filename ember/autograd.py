@@ -111,6 +111,21 @@ _NO_CTX = _NoGradContext()
 
 _node_numbers = itertools.count()
 
+# In-place modifications of any tensor so far. A tensor's version box is [count, when]: count
+# is PyTorch's version counter, `when` the clock at its last in-place modification. A node
+# notes the clock when it is made; if the clock has not moved by its backward, nothing it
+# saved can have changed, and the per-array checks are skipped.
+_clock = [0]
+
+
+def bump_version(*tensors):
+    """Record an in-place modification of each tensor (one tick of the clock for all)."""
+    _clock[0] = when = _clock[0] + 1
+    for t in tensors:
+        box = t._version
+        box[0] += 1
+        box[1] = when
+
 
 class Node:
     """One recorded op call: the op's context and a node of the graph.
@@ -119,19 +134,19 @@ class Node:
     intermediates) or as plain attributes for small non-array facts (shapes, dims).
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "seq", "_to_save", "_saved", "_freed",
+    __slots__ = ("fn", "inputs", "needs_input_grad", "seq", "_stamp", "_to_save", "_freed",
                  "hooks", "output", "__dict__")
 
     def __init__(self, fn, args, needs_input_grad):
         self.seq = next(_node_numbers)  # creation order: see the module's docstring
+        self._stamp = _clock[0]
         self.fn = fn
         self.inputs = args
         self.needs_input_grad = needs_input_grad
         self._to_save = None
-        self._saved = None
         self._freed = False
         self.hooks = None
-        self.output = None  # (shape, dtype, version box) of the output, for checks and printing
+        self.output = None  # (shape, dtype, version box, id of the array) of the output
 
     @property
     def name(self):
@@ -140,43 +155,48 @@ class Node:
     def save_for_backward(self, *arrays):
         self._to_save = arrays
 
-    def _resolve_saved(self, raw_out, out_tensor, arrays):
-        """Map each saved array to the tensor it is (an input, the output) or a constant.
-        (NumPy returns scalars for 0-d results: `raw_out` is what forward returned; `arrays` are
-        the arrays forward got, one per input.)"""
-        saved = []
-        inputs = self.inputs
+    def _sources(self):
+        """What each saved array is: (None, box) the op's output, (tensor, box) an input, or
+        (False, None) a constant. Found by identity, when backward asks (never on the fast
+        path of `saved_arrays`)."""
+        out_id, inputs, found = self.output[3], self.inputs, []
+        T = _Tensor
         for arr in self._to_save:
-            if arr is raw_out:
-                saved.append((None, out_tensor._version[0], out_tensor._data))
+            if id(arr) == out_id:
+                found.append((None, self.output[2]))
                 continue
-            # identity tests on the arrays forward got: cheaper than unwrapping every input
-            for i, a in enumerate(arrays):
-                if a is arr and isinstance(inputs[i], _Tensor):
-                    saved.append((inputs[i], inputs[i]._version[0], arr))
+            for t in inputs:
+                if isinstance(t, T) and t._data is arr:
+                    found.append((t, t._version))
                     break
             else:
-                saved.append((False, 0, np.asarray(arr)))
-        self._saved = saved
-        self._to_save = None
+                found.append((False, None))
+        return found
+
+    def _check_unmodified(self, sources):
+        """Raise if a saved tensor was modified in place after this node saved it."""
+        stamp = self._stamp
+        for arr, (_, box) in zip(self._to_save, sources):
+            if box is not None and box[1] > stamp:
+                self._raise_modified(np.shape(arr), box[0])
 
     @property
     def saved_tensors(self):
         if self._freed:
             self._raise_freed()
+        if self._to_save is None:
+            return ()
+        sources = self._sources()
+        if _clock[0] != self._stamp:
+            self._check_unmodified(sources)
         out = []
-        for src, version, arr in self._saved or ():
+        for arr, (src, box) in zip(self._to_save, sources):
             if src is None:  # the op's own output: rebuilt, pointing back at this node
-                box = self.output[2]
-                if box[0] != version:
-                    self._raise_modified(arr.shape, version, box[0])
                 t = _Tensor(arr, True, self)  # (requires_grad, grad_fn)
                 t._version = box
             elif src is False:
                 t = _Tensor(arr)
             else:
-                if src._version[0] != version:
-                    self._raise_modified(arr.shape, version, src._version[0])
                 t = src
             out.append(t)
         return tuple(out)
@@ -187,18 +207,12 @@ class Node:
         no Tensor built."""
         if self._freed:
             self._raise_freed()
-        out = []
-        for src, version, arr in self._saved or ():
-            if src is None:
-                now = self.output[2][0]
-            elif src is False:
-                now = version
-            else:
-                now = src._version[0]
-            if now != version:
-                self._raise_modified(arr.shape, version, now)
-            out.append(arr)
-        return out
+        saved = self._to_save
+        if saved is None:
+            return ()
+        if _clock[0] != self._stamp:
+            self._check_unmodified(self._sources())
+        return saved
 
     def _raise_freed(self):
         raise RuntimeError(
@@ -206,11 +220,11 @@ class Node:
             "arrays were freed after the first backward. Pass retain_graph=True to the first "
             "backward() if you need to call it twice.")
 
-    def _raise_modified(self, shape, saved_version, now):
+    def _raise_modified(self, shape, now):
         raise RuntimeError(
             f"{self.fn.name}: a tensor of shape {tuple(shape)} that backward needs was modified by "
-            f"an in-place operation (saved at version {saved_version}, now at version {now}). "
-            "Clone it before modifying it, or modify a copy.")
+            f"an in-place operation after it was saved (it is now at version {now}). Clone it "
+            "before modifying it, or modify a copy.")
 
     def __repr__(self):
         return f"<{self.fn.name}Backward>"
@@ -253,9 +267,10 @@ class Function:
             out = T(raw_out, True, ctx)
             if cls.is_view:
                 out._version = args[0]._version
-            ctx.output = (out._data.shape, out._data.dtype, out._version)
-            if ctx._to_save is not None:
-                ctx._resolve_saved(raw_out, out, arrays)
+            data = out._data
+            ctx.output = (data.shape, data.dtype, out._version, id(data))
+            if data is not raw_out and ctx._to_save is not None:  # NumPy gave a 0-d result as
+                ctx._to_save = tuple(data if a is raw_out else a for a in ctx._to_save)  # a scalar
             return out
         out = T(cls.forward(_NO_CTX, *arrays, **kwargs))
         if cls.is_view:
@@ -340,7 +355,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
                     else:
                         node_grads[fn] = prev + gi
             if not retain_graph:
-                node._saved = None
+                node._to_save = None
                 node._freed = True
     finally:
         _grad_mode.enabled = previous_mode

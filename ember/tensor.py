@@ -23,7 +23,7 @@ class Tensor:
         self._requires_grad = requires_grad
         self.grad_fn = _grad_fn
         self.grad = None
-        self._version = [0]
+        self._version = [0, 0]  # [count, clock at the last change]: see autograd.bump_version
         self._hooks = None
         if requires_grad and data.dtype.kind not in "fc":
             self._requires_grad = False
@@ -213,7 +213,7 @@ class Tensor:
         except ValueError:
             raise RuntimeError(f"{name}: the result has shape {result.shape}, which does not fit "
                                f"in place into shape {self.shape}") from None
-        self._version[0] += 1
+        autograd.bump_version(self)
         return self
 
     def _augmented(self, op, other, name):
@@ -258,7 +258,7 @@ class Tensor:
     def fill_(self, value):
         self._check_inplace("fill_")
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
-        self._version[0] += 1
+        autograd.bump_version(self)
         return self
 
     def zero_(self):
@@ -271,14 +271,14 @@ class Tensor:
         from .backend import rng
         self._check_inplace("uniform_")
         self._data[...] = rng().uniform(a, b, self.shape)
-        self._version[0] += 1
+        autograd.bump_version(self)
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         from .backend import rng
         self._check_inplace("normal_")
         self._data[...] = rng().normal(mean, std, self.shape)
-        self._version[0] += 1
+        autograd.bump_version(self)
         return self
 
     def __setitem__(self, key, value):

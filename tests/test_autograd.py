@@ -80,7 +80,7 @@ def test_saved_arrays_are_freed_after_backward():
     y = x.exp()
     node = y.grad_fn
     y.sum().backward()
-    assert node._saved is None
+    assert node._to_save is None
 
 
 def test_backward_of_non_scalar_needs_gradient():
@@ -182,6 +182,51 @@ def test_in_place_change_of_saved_output_is_an_error():
     with pytest.raises(RuntimeError, match="exp.*modified by an in-place operation"):
         z.backward()
 
+
+def test_in_place_changes_before_the_op_or_of_unsaved_tensors_are_fine():
+    """Only a change of a saved tensor after it was saved is an error: a change before the op,
+    or of a tensor no node saved (which still moves the clock), is not."""
+    w = leaf([1.0, 2.0])
+    x = ember.tensor([3.0, 4.0], dtype=ember.float64)
+    other = ember.tensor([0.0], dtype=ember.float64)
+    x.add_(1.0)          # before the op that saves x
+    y = (w * x).sum()
+    other.add_(1.0)      # saved by nothing
+    b = ember.tensor([1.0, 1.0], dtype=ember.float64)
+    z = y + (w + b).sum()  # add saves nothing: changing b is fine
+    b.mul_(3.0)
+    z.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [5.0, 6.0])
+
+
+def test_in_place_change_between_two_backwards_is_an_error():
+    w = leaf([1.0, 2.0])
+    x = ember.tensor([3.0, 4.0], dtype=ember.float64)
+    y = (w * x).sum()
+    y.backward(retain_graph=True)
+    x.mul_(2.0)
+    with pytest.raises(RuntimeError, match="mul: .*modified by an in-place operation"):
+        y.backward()
+
+
+def test_in_place_change_of_a_saved_zero_d_output_is_an_error():
+    x = leaf(1.0)
+    y = x.exp()  # exp saves its output, which NumPy returns as a scalar for a 0-d input
+    assert y.grad_fn._to_save[0] is y._data
+    z = y * 1.0
+    with ember.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.backward()
+
+
+def test_in_place_change_is_caught_on_the_tensor_path_too():
+    w = leaf([1.0, 2.0])
+    x = ember.tensor([3.0, 4.0], dtype=ember.float64)
+    y = (w * x).sum()
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="mul: .*modified by an in-place operation"):
+        ember.autograd.grad(y, w, create_graph=True)
 
 def test_in_place_on_leaf_requiring_grad_is_refused():
     w = leaf([1.0])

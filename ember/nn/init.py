@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import bump_version, no_grad
 from ..backend import rng
 
 
@@ -31,7 +31,7 @@ def _fans(t):
 def _fill(t, values):
     with no_grad():
         t._data[...] = values
-        t._version[0] += 1
+        bump_version(t)
     return t
 
 

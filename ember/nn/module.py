@@ -3,6 +3,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..tensor import Tensor
 
 
@@ -252,7 +253,7 @@ class Module:
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t._data = t._data.astype(dtype)
-                t._version[0] += 1
+                bump_version(t)
                 if t.grad is not None:
                     t.grad = Tensor(t.grad._data.astype(dtype))
         return self
@@ -310,7 +311,7 @@ class Module:
                 v = state_dict[k]
                 v = v._data if isinstance(v, Tensor) else np.asarray(v)
                 np.copyto(t._data, v.astype(t.dtype, copy=False))
-                t._version[0] += 1
+                bump_version(t)
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- printing (PyTorch's format) --------------------------------------------------------

@@ -2,6 +2,7 @@
 PyTorch's arguments, init, buffers (state_dict keys) and repr."""
 import numpy as np
 
+from ..autograd import bump_version
 from ..backend import get_default_dtype
 from ..ops.norm import batch_norm, dropout2d, group_norm, layer_norm
 from ..tensor import Tensor
@@ -13,7 +14,7 @@ def _reset_affine(m):
     for p, v in ((m.weight, 1), (m.bias, 0)):
         if p is not None:
             p._data.fill(v)
-            p._version[0] += 1
+            bump_version(p)
 
 
 class _BatchNorm(Module):
@@ -51,7 +52,7 @@ class _BatchNorm(Module):
             for t, v in ((self.running_mean, 0), (self.running_var, 1),
                          (self.num_batches_tracked, 0)):
                 t._data.fill(v)
-                t._version[0] += 1
+                bump_version(t)
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -72,7 +73,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1
-            self.num_batches_tracked._version[0] += 1
+            bump_version(self.num_batches_tracked)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..backend import get_default_dtype
 from ..tensor import Tensor
 
@@ -58,7 +59,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         with np.errstate(invalid="ignore"):             # inf * 0 = nan, as in PyTorch
             for g in grads:
                 g._data *= coef
-                g._version[0] += 1
+                bump_version(g)
     return Tensor(np.asarray(total))
 
 
@@ -67,4 +68,4 @@ def clip_grad_value_(parameters, clip_value):
     clip_value = float(clip_value)
     for g in _grads("clip_grad_value_", parameters):
         np.clip(g._data, -clip_value, clip_value, out=g._data)
-        g._version[0] += 1
+        bump_version(g)

@@ -8,7 +8,7 @@ gradient is the lookup again: d(dW)/dg applied to gg is s_idx * gg[idx] (0 at pa
 """
 import numpy as np
 
-from ..autograd import Function, no_grad
+from ..autograd import Function, bump_version, no_grad
 from ._util import tensor_cls
 from .index import scatter_add_flat
 
@@ -82,7 +82,7 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
         if big.any():
             r = rows[big]
             w[r] *= (max_norm / (norms[big] + 1e-7)).astype(w.dtype)[:, None]
-            weight._version[0] += 1
+            bump_version(weight)
 
 
 def checked_padding_idx(name, padding_idx, num_embeddings):

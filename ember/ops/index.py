@@ -4,7 +4,7 @@ The gradient of a read at some positions is a scatter-add of g into zeros at the
 positions (an index read twice gets both contributions)."""
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, bump_version, is_grad_enabled
 from ._util import broadcast_shapes, normalize_dim, tensor_cls
 from .elementwise import where
 from .reduce import ValuesIndices
@@ -197,7 +197,7 @@ def setitem(x, key, value):
         shape = getattr(v, "shape", ())
         raise ValueError(f"setitem: cannot assign a value of shape {tuple(shape)} to x[{key}] "
                          f"of a tensor of shape {x.shape} ({e})") from None
-    x._version[0] += 1
+    bump_version(x)
 
 
 def _along_dim_index(index, dim):

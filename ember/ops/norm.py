@@ -12,7 +12,7 @@ it, it reuses the xhat that forward saved. group_norm is a reshape around the la
 """
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, bump_version, is_grad_enabled
 from ..backend import rng
 from ._util import require_float, tensor_cls
 
@@ -166,9 +166,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     out = BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
                           float(momentum), float(eps))
     if training:
-        for t in (running_mean, running_var):
-            if t is not None:
-                t._version[0] += 1
+        bump_version(*(t for t in (running_mean, running_var) if t is not None))
     return out
 
 

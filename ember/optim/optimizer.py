@@ -1,6 +1,7 @@
 """`Optimizer`: parameter groups, per-parameter state, zero_grad and state_dict."""
 import numpy as np
 
+from ..autograd import bump_version
 from ..tensor import Tensor
 
 
@@ -52,6 +53,7 @@ class Optimizer:
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         states, update = self.state, self._update  # looked up once, not once per parameter
+        updated = []
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -61,7 +63,8 @@ class Optimizer:
                 if state is None:
                     state = states[p] = {}
                 update(p._data, grad._data, state, group)
-                p._version[0] += 1
+                updated.append(p)
+        bump_version(*updated)
         return loss
 
     def _update(self, p, g, state, group):

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 import numpy as np
 
+from ..autograd import bump_version
 from ..backend import constant
 from .optimizer import Optimizer
 
@@ -24,6 +25,7 @@ class SGD(Optimizer):
         """One update of every parameter that has a gradient. (The base class's loop, with the
         hyper-parameters read once per group: on a tiny network the step is Python overhead.)"""
         loss = closure() if closure is not None else None
+        updated = []
         for group in self.param_groups:
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
@@ -44,7 +46,8 @@ class SGD(Optimizer):
                     g = self._momentum(p, g, d, mu_c, damp, nesterov)
                 np.multiply(g, lr_c, d)
                 np.subtract(arr, d, arr)
-                p._version[0] += 1
+                updated.append(p)
+        bump_version(*updated)
         return loss
 
     def _momentum(self, p, g, d, mu, dampening, nesterov):
