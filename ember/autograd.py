@@ -278,6 +278,39 @@ class Function:
         return out
 
 
+class _RunningBackward(threading.local):
+    state = (None, True)  # the running backward's gradients waiting at nodes, and whether they
+    #                       are arrays (else Tensors)
+
+
+_running = _RunningBackward()
+_track_pending = False  # whether backward publishes its waiting gradients (set by module hooks)
+
+
+def track_pending_grads():
+    """From now on, every backward publishes its waiting gradients (for `pending_grad`)."""
+    global _track_pending
+    _track_pending = True
+
+
+def running_backward():
+    """(gradients waiting per node, whether they are arrays) of the backward now running."""
+    return _running.state
+
+
+def pending_grad(node):
+    """The gradient waiting at `node` in the running backward, or None. Complete only once no
+    node made after it can still pass it one (module backward hooks rely on this)."""
+    return _running.state[0].get(node)
+
+
+def replace_pending_grad(node, g):
+    """Replace the gradient waiting at `node` (a node with none waiting is left alone)."""
+    grads = _running.state[0]
+    if node in grads:
+        grads[node] = g
+
+
 def _accumulate(store, key, g):
     prev = store.get(key)
     store[key] = g if prev is None else prev + g
@@ -316,6 +349,10 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
     wanted = {} if inputs is None else {t.grad_fn: None for t in inputs if t.grad_fn is not None}
     previous_mode = _grad_mode.enabled
     _grad_mode.enabled = create_graph
+    track = _track_pending
+    if track:
+        outer = _running.state  # a hook may run a backward of its own
+        _running.state = (node_grads, arrays)
     T = _Tensor
     try:
         while heap:
@@ -359,6 +396,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, inputs=
                 node._freed = True
     finally:
         _grad_mode.enabled = previous_mode
+        if track:
+            _running.state = outer
     taken = {id(g._data) for g in grads}  # arrays a result may not own: the seeds, or taken
     if inputs is not None:
         found = [leaf_grads.get(t) if t.grad_fn is None else wanted.get(t.grad_fn)

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
+from .hooks import ModuleHooks
 
 
 class Parameter(Tensor):
@@ -33,12 +34,52 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_hooks", None)  # (on the instance too: a faster lookup per call)
+
+    _hooks = None  # a ModuleHooks once a hook is registered (see ember.nn.hooks)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:
+            return self.forward(*args, **kwargs)
+        return self._hooks.call(self, args, kwargs)
+
+    # ---- hooks (PyTorch's API; see ember.nn.hooks) -------------------------------------------
+    def _hook_store(self):
+        if self._hooks is None:
+            object.__setattr__(self, "_hooks", ModuleHooks())
+        return self._hooks
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) before forward; a returned value replaces args (a non-tuple is
+        wrapped in one). With with_kwargs: hook(module, args, kwargs) -> None or (args, kwargs)."""
+        h = self._hook_store()
+        flags = (h.forward_pre_with_kwargs,) if with_kwargs else ()
+        return h.add(h.forward_pre, hook, prepend, *flags)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) after forward (hook(module, args, kwargs, output) with
+        with_kwargs); a returned value replaces the output. always_call: run it even when
+        forward raises."""
+        h = self._hook_store()
+        flags = ((h.forward_with_kwargs,) if with_kwargs else ()) + (
+            (h.always_call,) if always_call else ())
+        return h.add(h.forward, hook, prepend, *flags)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) when the gradients of the module's outputs are known; a
+        returned tuple replaces grad_output."""
+        h = self._hook_store()
+        return h.add(h.backward_pre, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) when the gradients of the module's positional
+        inputs are known (None for those that are not tensors requiring grad); a returned tuple
+        replaces grad_input."""
+        h = self._hook_store()
+        return h.add(h.backward, hook, prepend)
 
     # ---- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
