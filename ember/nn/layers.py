@@ -174,7 +174,7 @@ class Sequential(_ModuleSequence):
 
     def forward(self, x):
         for m in self._modules.values():
-            x = m(x)
+            x = m.forward(x) if m._call_is_forward else m(x)  # the same; the first is cheaper
         return x
 
     def __getitem__(self, i):

@@ -35,8 +35,17 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_hooks", None)  # (on the instance too: a faster lookup per call)
+        # calling the module is calling forward (no hooks, no __call__ of its own): containers
+        # may call forward directly, without __call__'s packing of arguments
+        object.__setattr__(self, "_call_is_forward", type(self)._plain_call)
 
     _hooks = None  # a ModuleHooks once a hook is registered (see ember.nn.hooks)
+    _plain_call = True  # no subclass on the way defines __call__ (see __init_subclass__)
+    _call_is_forward = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._plain_call = cls.__call__ is Module.__call__
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -50,6 +59,7 @@ class Module:
     def _hook_store(self):
         if self._hooks is None:
             object.__setattr__(self, "_hooks", ModuleHooks())
+            object.__setattr__(self, "_call_is_forward", False)
         return self._hooks
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):

@@ -274,3 +274,22 @@ def test_no_hooks_no_cost_and_no_grad_calls_skip_backward_hooks():
     assert y.grad_fn.name == "backward_hook"
     y.sum().backward()
     assert seen == [1]
+
+
+def test_sequential_honours_hooks_and_an_own_call_of_its_children():
+    """Sequential calls a plain child's forward directly (cheaper); a child with hooks, or with a
+    __call__ of its own, is called as a module."""
+    class Doubling(enn.Identity):
+        def __call__(self, x):
+            return super().__call__(x) * 2
+
+    seen = []
+    lin = enn.Linear(2, 2)
+    net = enn.Sequential(Doubling(), lin)
+    x = ember.ones(1, 2)
+    expected = lin.forward(x * 2).detach().numpy()
+    np.testing.assert_allclose(net(x).detach().numpy(), expected)
+    lin.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    np.testing.assert_allclose(net(x).detach().numpy(), expected)
+    assert seen == [(1, 2)]
+    assert Doubling._plain_call is False and enn.Linear._plain_call is True
