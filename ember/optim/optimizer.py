@@ -1,4 +1,6 @@
 """`Optimizer`: parameter groups, per-parameter state, zero_grad and state_dict."""
+import weakref
+
 import numpy as np
 
 from ..autograd import bump_version
@@ -72,12 +74,14 @@ class Optimizer:
 
     def _scratch(self, p, k=0):
         """Scratch array k shaped like parameter array p, kept across steps, so an update
-        allocates nothing. (Not part of the state: it holds no information between steps.)"""
+        allocates nothing. (Not part of the state: it holds no information between steps.)
+        Found by p's id and checked by identity through a weak reference: an id may be reused
+        once its array is gone, and comparing shapes and dtypes costs more per parameter."""
         key = id(p) + k  # array objects lie ~100 bytes apart or more: no clash for small k
-        buf = self._scratch_arrays.get(key)
-        if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
-            buf = self._scratch_arrays[key] = np.empty_like(p)
-        return buf
+        entry = self._scratch_arrays.get(key)
+        if entry is None or entry[0]() is not p:
+            entry = self._scratch_arrays[key] = (weakref.ref(p), np.empty_like(p))
+        return entry[1]
 
     def state_dict(self):
         """{'state': {index: {name: array or number}}, 'param_groups': [...]}, parameters named
