@@ -5,6 +5,8 @@
     loss = (x @ ember.randn(2, 2)).sigmoid().sum()
     loss.backward()
 """
+import warnings
+
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
@@ -31,6 +33,12 @@ double = float64
 float = float32  # noqa: A001
 
 __version__ = "0.1.0"
+
+# NumPy warns when a ufunc overflows, divides by zero or makes a nan; PyTorch returns the inf or
+# nan silently, and so do ember's ops. Only warnings raised in ember's own modules are filtered,
+# and the filter goes last: a -W option, PYTHONWARNINGS or a user's warnings.simplefilter wins.
+warnings.filterwarnings("ignore", r"(overflow|underflow|divide by zero|invalid value) encountered",
+                        RuntimeWarning, r"ember\.", append=True)
 
 _LAZY_MODULES = ("data", "io", "train", "models")  # loaded on first use: `import ember` stays fast
 

@@ -165,3 +165,27 @@ def test_binary_op_shape_error_names_the_op():
         ember.ones(2, 3) + ember.ones(4)
     with pytest.raises(ValueError, match="mul: shapes"):
         ember.ones(2, 3) * ember.ones(2)
+
+
+
+def test_floating_point_overflow_in_ops_is_silent_as_in_pytorch():
+    """inf and nan come out as in PyTorch, without NumPy's RuntimeWarnings from ember's modules;
+    a warning raised in the user's own code still shows. (In a fresh interpreter: pytest undoes
+    filters that are added while it imports test modules.)"""
+    import subprocess
+    import sys
+    code = """
+import numpy as np
+import ember
+t = ember.tensor([1e30, -1e30, 0.0, 3.0], requires_grad=True)
+big = t * 1e30
+assert np.isinf(big.detach().numpy()[:2]).all()
+assert np.isinf((t / 0.0).detach().numpy()[:2]).all()
+(t.log() + t.sqrt() + t ** 5).sum().backward()
+(t.reshape(1, 4) @ t.reshape(4, 1)).detach()
+users_own = np.float32(1e30) * np.float32(1e30)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    warned = [line for line in out.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1 and "scalar multiply" in warned[0], out.stderr
