@@ -94,6 +94,15 @@ def test_textbook_example_runs():
     assert "XOR solved" in out and "bias shapes: (2,) (1,)" in out
 
 
+def test_watch_layers_example_checks_every_layer_by_the_chain_rule():
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "watch_layers.py"), "--seed", "3"],
+                         capture_output=True, text=True, check=True).stdout
+    assert [line.split()[:3] for line in out.splitlines() if line.startswith("backward")] == [
+        ["backward", "2", "Linear"], ["backward", "1", "Sigmoid"], ["backward", "0", "Linear"]]
+    assert out.count("chain rule by hand agrees: True") == 2
+    assert "dL/dz at the logits is (s(z) - y) / n: True" in out
+
+
 def _solves(seed):
     return solved(train_xor(XorConfig(seed=seed))[1])
 
