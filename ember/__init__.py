@@ -8,7 +8,7 @@
 import warnings
 
 from . import autograd
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
                       manual_seed, set_default_dtype)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
@@ -23,6 +23,10 @@ from .ops import (abs, add, amax, amin, argmax, argmin, bmm, broadcast_to, cat, 
                   scatter_add, selu, sigmoid, sign, silu, sin, softmax, softplus, sort, split,
                   sqrt, squeeze, stack, std, sub, sum, tanh, topk, transpose, tril, triu,
                   unflatten, unsqueeze, var, where)
+from .ops import (acos, allclose, argsort, asin, atan, atan2, ceil, cosh, count_nonzero, equal,
+                  exp2, expm1, floor, frac, is_tensor, isclose, lerp, log2, log10, logaddexp,
+                  masked_select, narrow, nonzero, numel, reciprocal, round, sinh, square, tan,
+                  trunc, unbind)
 from .tensor import Tensor
 from . import nn, optim  # noqa: E402  (they build on the names above)
 

@@ -60,11 +60,12 @@ class set_grad_enabled:
 
 
 class _GradModeSwitch:
-    mode = True
+    mode = True  # the grad mode inside; None leaves it as it is
 
     def __enter__(self):
         self.prev = _grad_mode.enabled
-        _grad_mode.enabled = self.mode
+        if self.mode is not None:
+            _grad_mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
@@ -75,7 +76,7 @@ class _GradModeSwitch:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
+            with set_grad_enabled(_grad_mode.enabled if mode is None else mode):
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -91,6 +92,20 @@ class enable_grad(_GradModeSwitch):
     """Record the graph again inside a `no_grad` block."""
 
     mode = True
+
+
+class inference_mode(_GradModeSwitch):
+    """`torch.inference_mode`: here the same as `no_grad` (ember has no separate inference
+    tensors). inference_mode(False) changes nothing. Works as `@inference_mode()` and as
+    `@inference_mode` on a function."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # used bare as a decorator
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = False if mode else None
 
 
 class _NoGradContext:

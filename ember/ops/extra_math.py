@@ -1,0 +1,142 @@
+"""More elementwise math with PyTorch's names: tan, sinh, cosh, asin, acos, atan, atan2, expm1,
+exp2, log2, log10, reciprocal, square, logaddexp, lerp, and the rounding ops floor, ceil, round,
+trunc, frac. Each backward is written with ember ops, so it is differentiable again.
+"""
+import math
+
+import numpy as np
+
+from ..autograd import Function
+from ._util import unbroadcast
+from .elementwise import _binary, _float_unary, pow
+
+
+def _unary(name, np_fn, derivative, save="x", doc=""):
+    """A unary op y = np_fn(x) with dy/dx = derivative(x, y) (Tensors; the saved one is used)."""
+
+    def forward(ctx, x):
+        y = np_fn(x)
+        ctx.save_for_backward(x if save == "x" else y)
+        return y
+
+    def backward(ctx, g):
+        (saved,) = ctx.saved_tensors
+        return g * (derivative(saved, None) if save == "x" else derivative(None, saved))
+
+    cls = type(name.capitalize(), (Function,), {
+        "name": name, "__doc__": doc, "forward": staticmethod(forward),
+        "backward": staticmethod(backward)})
+    return _float_unary(cls)
+
+
+LN2, LN10 = math.log(2.0), math.log(10.0)
+
+tan = _unary("tan", np.tan, lambda x, y: 1.0 + y * y, save="y", doc="y = tan x;  dy/dx = 1 + y^2")
+sinh = _unary("sinh", np.sinh, lambda x, y: x.cosh(), doc="y = sinh x;  dy/dx = cosh x")
+cosh = _unary("cosh", np.cosh, lambda x, y: x.sinh(), doc="y = cosh x;  dy/dx = sinh x")
+asin = _unary("asin", np.arcsin, lambda x, y: (1.0 - x * x).rsqrt(),
+              doc="y = asin x;  dy/dx = 1 / sqrt(1 - x^2)")
+acos = _unary("acos", np.arccos, lambda x, y: -(1.0 - x * x).rsqrt(),
+              doc="y = acos x;  dy/dx = -1 / sqrt(1 - x^2)")
+atan = _unary("atan", np.arctan, lambda x, y: 1.0 / (1.0 + x * x),
+              doc="y = atan x;  dy/dx = 1 / (1 + x^2)")
+expm1 = _unary("expm1", np.expm1, lambda x, y: y + 1.0, save="y",
+               doc="y = e^x - 1 (exact near 0);  dy/dx = y + 1")
+exp2 = _unary("exp2", np.exp2, lambda x, y: y * LN2, save="y", doc="y = 2^x;  dy/dx = y ln 2")
+log2 = _unary("log2", np.log2, lambda x, y: 1.0 / (x * LN2), doc="y = log2 x;  dy/dx = 1/(x ln 2)")
+log10 = _unary("log10", np.log10, lambda x, y: 1.0 / (x * LN10),
+               doc="y = log10 x;  dy/dx = 1 / (x ln 10)")
+reciprocal = _unary("reciprocal", np.reciprocal, lambda x, y: -(y * y), save="y",
+                    doc="y = 1 / x;  dy/dx = -y^2")
+
+
+def square(x):
+    """x^2 (the power op: dy/dx = 2x)."""
+    return pow(x, 2)
+
+
+class _Rounding(Function):
+    """floor, ceil, round (half to even), trunc: piecewise constant, so the gradient is 0."""
+
+    @staticmethod
+    def forward(ctx, x, np_fn, kwargs):
+        return np_fn(x, **kwargs)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0.0, None, None
+
+
+def _rounding(name, np_fn):
+    cls = type(name.capitalize(), (_Rounding,), {"name": name})
+
+    def op(x, **kwargs):
+        if x.dtype.kind != "f":  # integers are already whole: PyTorch returns them as they are
+            return x.clone()
+        return cls.apply(x, np_fn, kwargs)
+    op.__name__ = name
+    op.__doc__ = f"{name}(x), elementwise; the gradient is 0 (PyTorch's)."
+    return op
+
+
+floor = _rounding("floor", np.floor)
+ceil = _rounding("ceil", np.ceil)
+trunc = _rounding("trunc", np.trunc)
+_round = _rounding("round", np.round)
+
+
+def round(x, decimals=0):  # (torch.round; shadows the builtin here only)
+    """x rounded to `decimals` places, halves to even (as PyTorch); the gradient is 0."""
+    return _round(x, decimals=decimals) if decimals else _round(x)
+
+
+def frac(x):
+    """x - trunc(x), with the sign of x;  d/dx = 1."""
+    return x - trunc(x)
+
+
+class Atan2(Function):
+    """z = atan2(a, b), the angle of (b, a);  dz/da = b / (a^2 + b^2),  dz/db = -a / (a^2 + b^2)"""
+    name = "atan2"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        scale = g / (a * a + b * b)
+        return (unbroadcast(scale * b, a.shape) if ctx.needs_input_grad[0] else None,
+                unbroadcast(-scale * a, b.shape) if ctx.needs_input_grad[1] else None)
+
+
+def atan2(input, other):
+    return _binary(Atan2, "atan2", input, other)
+
+
+class LogAddExp(Function):
+    """z = ln(e^a + e^b) without overflow;  dz/da = e^(a - z),  dz/db = e^(b - z)"""
+    name = "logaddexp"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = np.logaddexp(a, b)
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, z = ctx.saved_tensors
+        return (unbroadcast(g * (a - z).exp(), a.shape) if ctx.needs_input_grad[0] else None,
+                unbroadcast(g * (b - z).exp(), b.shape) if ctx.needs_input_grad[1] else None)
+
+
+def logaddexp(input, other):
+    return _binary(LogAddExp, "logaddexp", input, other)
+
+
+def lerp(input, end, weight):
+    """input + weight (end - input): the gradients are 1 - weight, weight and end - input."""
+    return input + weight * (end - input)
