@@ -24,7 +24,7 @@ from .ops import (abs, add, amax, amin, argmax, argmin, bmm, broadcast_to, cat, 
                   sqrt, squeeze, stack, std, sub, sum, tanh, topk, transpose, tril, triu,
                   unflatten, unsqueeze, var, where)
 from .ops import (acos, allclose, argsort, asin, atan, atan2, ceil, cosh, count_nonzero, equal,
-                  exp2, expm1, floor, frac, is_tensor, isclose, lerp, log2, log10, logaddexp,
+                  erf, erfc, exp2, expm1, floor, frac, is_tensor, isclose, lerp, log2, log10, logaddexp,
                   masked_select, narrow, nonzero, numel, reciprocal, round, sinh, square, tan,
                   trunc, unbind)
 from .tensor import Tensor

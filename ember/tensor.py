@@ -365,3 +365,17 @@ autograd._Tensor = Tensor
 from . import ops as _ops  # noqa: E402  (ops build Tensors, so they load after the class)
 
 _ops.bind_methods(Tensor)
+
+
+def _inplace_unary(name):
+    """x.name_(): x.name() written back into x (outside the graph, as the other in-place ops)."""
+    def method(self):
+        return self._inplace(name + "_", lambda a, _: getattr(a, name)(), None)
+    method.__name__ = name + "_"
+    return method
+
+
+for _name in ("abs", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "sigmoid", "tanh",
+              "relu", "floor", "ceil", "round", "trunc", "frac", "reciprocal", "square", "sign",
+              "expm1", "log1p", "erf"):
+    setattr(Tensor, _name + "_", _inplace_unary(_name))

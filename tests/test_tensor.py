@@ -189,3 +189,21 @@ users_own = np.float32(1e30) * np.float32(1e30)
     assert out.returncode == 0, out.stderr
     warned = [line for line in out.stderr.splitlines() if "RuntimeWarning" in line]
     assert len(warned) == 1 and "scalar multiply" in warned[0], out.stderr
+
+
+IN_PLACE_UNARY = ["abs", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "sigmoid",
+                  "tanh", "relu", "floor", "ceil", "round", "trunc", "frac", "reciprocal", "square",
+                  "sign", "expm1", "log1p", "erf"]
+
+
+@pytest.mark.parametrize("name", IN_PLACE_UNARY)
+def test_in_place_unary_ops_match_torch_and_bump_the_version(name):
+    torch = pytest.importorskip("torch")
+    a = np.array([0.3, 1.7, 2.5, 0.05], dtype=np.float32)
+    if name not in ("log", "sqrt", "rsqrt", "log1p"):
+        a = a * np.array([1, -1, 1, -1], dtype=np.float32)
+    x = ember.tensor(a)
+    v = x._version[0]
+    assert getattr(x, name + "_")() is x and x._version[0] == v + 1
+    want = getattr(torch.tensor(a), name + "_")().numpy()
+    np.testing.assert_allclose(x.numpy(), want, rtol=1e-5, atol=1e-6)

@@ -8,8 +8,9 @@ from .elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bitwis
                           cos, div, eq, exp, ge, gt, isfinite, isinf, isnan, le, log, log1p,
                           logical_and, logical_not, logical_or, logical_xor, lt, maximum,
                           minimum, mul, ne, neg, pow, rsqrt, sign, sin, sqrt, sub, to_dtype, where)
-from .extra_math import (acos, asin, atan, atan2, ceil, cosh, exp2, expm1, floor, frac, lerp,
-                         log2, log10, logaddexp, reciprocal, round, sinh, square, tan, trunc)
+from .extra_math import (acos, asin, atan, atan2, ceil, cosh, erf, erfc, exp2, expm1, floor,
+                         frac, lerp, log2, log10, logaddexp, reciprocal, round, sinh, square, tan,
+                         trunc)
 from .index import (gather, getitem, index_select, masked_fill, scatter_add, setitem, sort, topk)
 from .linalg import bmm, dot, einsum, linear, matmul, mm, outer
 from .reduce import (amax, amin, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod,
@@ -84,7 +85,7 @@ def bind_methods(T):
         square=square, reciprocal=reciprocal, expm1=expm1, exp2=exp2, log2=log2, log10=log10,
         tan=tan, sinh=sinh, cosh=cosh, asin=asin, acos=acos, atan=atan, arcsin=asin,
         arccos=acos, arctan=atan, atan2=atan2, arctan2=atan2, floor=floor, ceil=ceil,
-        round=round, trunc=trunc, frac=frac, logaddexp=logaddexp, lerp=lerp,
+        round=round, trunc=trunc, frac=frac, logaddexp=logaddexp, lerp=lerp, erf=erf, erfc=erfc,
         allclose=allclose, isclose=isclose, equal=equal, nonzero=nonzero, argsort=argsort,
         count_nonzero=count_nonzero, nelement=numel, narrow=narrow, unbind=unbind,
         masked_select=masked_select, where=lambda x, condition, other: where(condition, x, other),

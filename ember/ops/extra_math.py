@@ -1,6 +1,6 @@
 """More elementwise math with PyTorch's names: tan, sinh, cosh, asin, acos, atan, atan2, expm1,
-exp2, log2, log10, reciprocal, square, logaddexp, lerp, and the rounding ops floor, ceil, round,
-trunc, frac. Each backward is written with ember ops, so it is differentiable again.
+exp2, log2, log10, reciprocal, square, erf, erfc, logaddexp, lerp, and the rounding ops floor,
+ceil, round, trunc, frac. Each backward is written with ember ops, so it is differentiable again.
 """
 import math
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd import Function
 from ._util import unbroadcast
+from .activation import _erf
 from .elementwise import _binary, _float_unary, pow
 
 
@@ -48,6 +49,13 @@ log10 = _unary("log10", np.log10, lambda x, y: 1.0 / (x * LN10),
                doc="y = log10 x;  dy/dx = 1 / (x ln 10)")
 reciprocal = _unary("reciprocal", np.reciprocal, lambda x, y: -(y * y), save="y",
                     doc="y = 1 / x;  dy/dx = -y^2")
+
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+erf = _unary("erf", _erf, lambda x, y: (-(x * x)).exp() * TWO_OVER_SQRT_PI,
+             doc="y = erf x (float64 inside, a few ulp);  dy/dx = 2/sqrt(pi) e^(-x^2)")
+erfc = _unary("erfc", lambda x: _erf(x, complement=True),
+              lambda x, y: (-(x * x)).exp() * -TWO_OVER_SQRT_PI,
+              doc="y = 1 - erf x, accurate however small;  dy/dx = -2/sqrt(pi) e^(-x^2)")
 
 
 def square(x):

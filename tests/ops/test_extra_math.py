@@ -18,6 +18,8 @@ CASES = [
     Case("log10", lambda m, a: m.log10(a), UNARY, domain=(0.1, 3.0)),
     Case("reciprocal", lambda m, a: a.reciprocal(), UNARY, domain=(0.5, 2.0)),
     Case("square", lambda m, a: m.square(a) * a.square(), UNARY),
+    Case("erf", lambda m, a: a.erf(), UNARY, domain=(-3.0, 3.0)),
+    Case("erfc", lambda m, a: m.erfc(a), UNARY, domain=(-3.0, 3.0)),
     # piecewise constant: the gradient is 0 (random inputs lie far from the jumps)
     Case("floor_ceil_trunc", lambda m, a: a.floor() + m.ceil(a) * 2 + a.trunc() * 3 + a, UNARY),
     Case("round", lambda m, a: a.round() + m.round(a, decimals=1) * a, UNARY),
