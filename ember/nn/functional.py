@@ -20,7 +20,11 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
                         smooth_l1_loss)
 from ..ops.pool import (adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool1d,  # noqa: F401
                         max_pool2d, upsample, upsample_nearest)
-from ..ops.norm import batch_norm, dropout2d, group_norm, layer_norm  # noqa: F401
+from ..ops.norm import batch_norm, dropout2d, group_norm, layer_norm, rms_norm  # noqa: F401
+from ..ops.similarity import (cosine_embedding_loss, cosine_similarity,  # noqa: F401
+                              hinge_embedding_loss, margin_ranking_loss,
+                              multilabel_soft_margin_loss, pairwise_distance, soft_margin_loss,
+                              triplet_margin_loss)
 
 __all__ = [
     # activations
@@ -32,13 +36,17 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose2d", "dropout", "embedding", "linear", "normalize",
     "one_hot", "pad",
     # losses
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
-    "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
+    "margin_ranking_loss", "mse_loss", "multilabel_soft_margin_loss", "nll_loss",
+    "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+    # distances
+    "cosine_similarity", "pairwise_distance",
     # pooling and upsampling
     "adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool1d", "max_pool2d", "upsample",
     "upsample_nearest",
     # normalization
-    "batch_norm", "dropout2d", "group_norm", "layer_norm",
+    "batch_norm", "dropout2d", "group_norm", "layer_norm", "rms_norm",
 ]
 
 

@@ -216,45 +216,48 @@ class ModuleList(_ModuleSequence):
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    """An ordered dict of modules, registered (their parameters are the owner's)."""
+class _MemberDict(Module):
+    """The dict protocol over one of the module's registries (`_store`: its modules or its
+    parameters), in insertion order; `__setitem__` registers."""
 
-    def __init__(self, modules=None):
+    _store, _kind = "_modules", "module"
+
+    def __init__(self, members=None):
         super().__init__()
-        if modules is not None:
-            self.update(modules)
+        if members is not None:
+            self.update(members)
+
+    def _members(self):
+        return self.__dict__[self._store]
 
     def __getitem__(self, key):
-        return self._modules[key]
-
-    def __setitem__(self, key, module):
-        self.add_module(key, module)
+        return self._members()[key]
 
     def __delitem__(self, key):
-        if key not in self._modules:
+        if key not in self._members():
             raise KeyError(key)
         delattr(self, key)
 
     def __len__(self):
-        return len(self._modules)
+        return len(self._members())
 
     def __iter__(self):
-        return iter(self._modules)
+        return iter(self._members())
 
     def __contains__(self, key):
-        return key in self._modules
+        return key in self._members()
 
     def keys(self):
-        return self._modules.keys()
+        return self._members().keys()
 
     def items(self):
-        return self._modules.items()
+        return self._members().items()
 
     def values(self):
-        return self._modules.values()
+        return self._members().values()
 
     def clear(self):
-        for key in list(self._modules):
+        for key in list(self._members()):
             delattr(self, key)
 
     def pop(self, key):
@@ -262,16 +265,94 @@ class ModuleDict(Module):
         del self[key]
         return m
 
-    def update(self, modules):
-        """Add (or replace) modules from a mapping or an iterable of (name, module) pairs."""
-        if isinstance(modules, (Mapping, ModuleDict)):
-            pairs = modules.items()
+    def update(self, members):
+        """Add (or replace) members from a mapping or an iterable of (name, member) pairs."""
+        name = type(self).__name__
+        if isinstance(members, (Mapping, _MemberDict)):
+            pairs = members.items()
         else:
             pairs = []
-            for j, pair in enumerate(modules):
+            for j, pair in enumerate(members):
                 if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                    raise ValueError(f"ModuleDict.update: element {j} must be a (name, module) "
+                    raise ValueError(f"{name}.update: element {j} must be a (name, {self._kind}) "
                                      f"pair, got {pair!r}")
                 pairs.append(pair)
         for key, m in pairs:
             self[key] = m
+
+
+class ModuleDict(_MemberDict):
+    """An ordered dict of modules, registered (their parameters are the owner's)."""
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered as "0", "1", ... (they are the owner's parameters)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, i):
+        n = len(self._parameters)
+        if not -n <= i < n:
+            raise IndexError(f"ParameterList: index {i} is out of range for {n} parameters")
+        return str(i % n)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ParameterList(list(self._parameters.values())[i])
+        return self._parameters[self._key(i)]
+
+    def __setitem__(self, i, value):
+        self.register_parameter(self._key(i), _as_parameter(value))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return _parameters_repr(self)
+
+
+class ParameterDict(_MemberDict):
+    """An ordered dict of Parameters, registered under their keys."""
+
+    _store, _kind = "_parameters", "parameter"
+
+    def __setitem__(self, key, value):
+        if key in self._parameters:
+            del self[key]
+        self.register_parameter(key, _as_parameter(value))
+
+    def extra_repr(self):
+        return _parameters_repr(self)
+
+
+def _as_parameter(value):
+    """PyTorch wraps a plain tensor given to a parameter container into a Parameter."""
+    from ..tensor import Tensor
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value.detach())
+    raise TypeError(f"expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _parameters_repr(container):
+    return "\n".join(f"({k}): Parameter containing: [ember.{p.dtype} of size "
+                     f"{'x'.join(map(str, p.shape))}]" for k, p in container._parameters.items())

@@ -189,6 +189,18 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LayerNorm.apply(input, weight, bias, len(shape), float(eps))
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times weight; eps None
+    is the dtype's machine epsilon (PyTorch's default). A composition of ops."""
+    require_float("rms_norm", input)
+    shape = _normalized_shape("rms_norm", normalized_shape, input)
+    _check_param("rms_norm", "weight", weight, shape, input)
+    eps = float(np.finfo(input.dtype).eps) if eps is None else float(eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the C channels of (N, C, *) into num_groups groups and normalize each group of each
     sample; then w and b per channel. A reshape around the layer-norm node."""

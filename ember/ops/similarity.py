@@ -1,0 +1,101 @@
+"""Similarities, distances and the margin losses built on them, with PyTorch's names, arguments
+and reductions: cosine_similarity, pairwise_distance, triplet_margin_loss, margin_ranking_loss,
+cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss.
+Each is a composition of ember ops, so its gradients (and their gradients) come from the ops."""
+from ._util import tensor_cls
+from .activation import softplus
+from .elementwise import where
+from .loss import _check_reduction, _reduce, legacy_reduction
+
+
+def _tensors(name, *ts):
+    T = tensor_cls()
+    for t in ts:
+        if not isinstance(t, T):
+            raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
+
+
+def _reduction(name, size_average, reduce, reduction):
+    return _check_reduction(legacy_reduction(size_average, reduce, reduction), name)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along dim (x1, x2 broadcast)."""
+    _tensors("cosine_similarity", x1, x2)
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    _tensors("pairwise_distance", x1, x2)
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0), d the pairwise distance; with swap, d(a, n) is the
+    smaller of d(a, n) and d(p, n)."""
+    _tensors("triplet_margin_loss", anchor, positive, negative)
+    reduction = _reduction("triplet_margin_loss", size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction, "triplet_margin_loss")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -y (x1 - x2) + margin), y = 1 where x1 should rank higher, -1 where x2 should."""
+    _tensors("margin_ranking_loss", input1, input2, target)
+    reduction = _reduction("margin_ranking_loss", size_average, reduce, reduction)
+    loss = (-target * (input1 - input2) + margin).clamp(min=0.0)
+    return _reduce(loss, reduction, "margin_ranking_loss")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (cos over dim 1,
+    with PyTorch's eps of 1e-12 on the squared norms)."""
+    _tensors("cosine_embedding_loss", input1, input2, target)
+    reduction = _reduction("cosine_embedding_loss", size_average, reduce, reduction)
+    dim = input1.ndim - 1
+    norms = ((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)
+    cos = (input1 * input2).sum(dim) / norms.sqrt()
+    zero = cos * 0.0
+    loss = where(target == 1, 1.0 - cos, zero) + where(target == -1, (cos - margin).clamp(min=0.0),
+                                                        zero)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1."""
+    _tensors("hinge_embedding_loss", input, target)
+    reduction = _reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    zero = input * 0.0  # (PyTorch: the margin term where y != 1, x itself where y != -1)
+    loss = where(target != 1, (margin - input).clamp(min=0.0), zero) + where(target != -1, input,
+                                                                            zero)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """ln(1 + e^(-y x)) for labels y in {1, -1}."""
+    _tensors("soft_margin_loss", input, target)
+    reduction = _reduction("soft_margin_loss", size_average, reduce, reduction)
+    return _reduce(softplus(-target * input, 1.0, float("inf")), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """-mean over the C classes of [y ln s(x) + (1 - y) ln s(-x)] (times weight), per sample."""
+    _tensors("multilabel_soft_margin_loss", input, target)
+    reduction = _reduction("multilabel_soft_margin_loss", size_average, reduce, reduction)
+    # -ln s(x) = softplus(-x) and -ln s(-x) = softplus(x), exact for any x
+    loss = (target * softplus(-input, 1.0, float("inf"))
+            + (1 - target) * softplus(input, 1.0, float("inf")))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.mean(input.ndim - 1), reduction, "multilabel_soft_margin_loss")
