@@ -14,7 +14,8 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    MultiLabelSoftMarginLoss, NLLLoss, SmoothL1Loss, SoftMarginLoss,
                    TripletMarginLoss)
 from .module import Module, Parameter
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample
+from .pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample,
+                      UpsamplingBilinear2d, UpsamplingNearest2d)
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm, LayerNorm, RMSNorm
 from .padding import (ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
                       ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d)

@@ -68,7 +68,8 @@ class AdaptiveAvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Resize the spatial dims by size or scale_factor (mode='nearest' only)."""
+    """Resize the spatial dims by size or scale_factor: mode 'nearest', 'linear' (N, C, L),
+    'bilinear' (N, C, H, W) with align_corners, or 'area'."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
@@ -92,3 +93,17 @@ class Upsample(Module):
         else:
             info = "size=" + repr(self.size)
         return info + ", mode=" + repr(self.mode)
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode='nearest'."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode='bilinear' and align_corners=True (PyTorch's)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -327,8 +327,9 @@ def _sandwich(x, left, right):
     lead, (h, w) = x.shape[:-2], x.shape[-2:]
     ow, oh = right.shape[0], left.shape[0]
     n = int(np.prod(lead))
-    if oh == ow == 1:  # global pooling: one bin holds the whole plane, a plain mean
-        return x.reshape(n, h * w).mean(axis=1).astype(x.dtype).reshape(lead + (1, 1))
+    if oh == ow == 1:  # one output per plane (global pooling): one weighted sum, a GEMV
+        weights = np.outer(left[0], right[0]).reshape(h * w)
+        return (np.ascontiguousarray(x).reshape(n, h * w) @ weights).reshape(lead + (1, 1))
     if h == w == 1:  # its backward: one broadcast product
         return x * np.outer(left[:, 0], right[:, 0])
     y = np.ascontiguousarray(x).reshape(n * h, w) @ right.T  # (lead h, ow)
@@ -339,7 +340,7 @@ def _sandwich(x, left, right):
 
 class AdaptiveAvgPool2d(Function):
     """y = A_h x A_w^T (A: the bin-averaging matrices);   dx = A_h^T g A_w
-    (AdaptiveAvgPoolScatter; the two are each other's adjoint)"""
+    (its `adjoint`, AdaptiveAvgPoolScatter; the two are each other's adjoint)"""
     name = "adaptive_avg_pool2d"
 
     @staticmethod
@@ -349,7 +350,7 @@ class AdaptiveAvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return AdaptiveAvgPoolScatter.apply(g, ctx.a_h, ctx.a_w), None, None
+        return ctx.fn.adjoint.apply(g, ctx.a_h, ctx.a_w), None, None
 
 
 class AdaptiveAvgPoolScatter(Function):
@@ -361,9 +362,24 @@ class AdaptiveAvgPoolScatter(Function):
         ctx.a_h, ctx.a_w = a_h, a_w
         return _sandwich(g, a_h.T, a_w.T)
 
-    @staticmethod
-    def backward(ctx, gg):
-        return AdaptiveAvgPool2d.apply(gg, ctx.a_h, ctx.a_w), None, None
+    backward = AdaptiveAvgPool2d.backward
+
+
+AdaptiveAvgPool2d.adjoint, AdaptiveAvgPoolScatter.adjoint = AdaptiveAvgPoolScatter, AdaptiveAvgPool2d
+
+
+class UpsampleLinear(AdaptiveAvgPool2d):
+    """Linear / bilinear interpolation: y = A_h x A_w^T with the interpolation matrices (each row
+    has 1 - t and t at the two nearest sources);   dx = A_h^T g A_w"""
+    name = "upsample_linear"
+
+
+class UpsampleLinearScatter(AdaptiveAvgPoolScatter):
+    """Linear interpolation's backward: y = A_h^T g A_w;   dg = A_h gg A_w^T"""
+    name = "upsample_linear_backward"
+
+
+UpsampleLinear.adjoint, UpsampleLinearScatter.adjoint = UpsampleLinearScatter, UpsampleLinear
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -423,16 +439,45 @@ class UpsampleNearest(Function):
         return g, None
 
 
+def _linear_matrix(n, o, scale, align_corners, dtype):
+    """A (o, n): row i holds 1 - t at floor(s) and t at floor(s) + 1 (clamped to n - 1), where s
+    is PyTorch's source coordinate: i (n - 1) / (o - 1) with align_corners, else
+    max((i + 0.5) r - 0.5, 0), r = 1 / scale_factor when given, else n / o."""
+    i = np.arange(o, dtype=np.float64)
+    if align_corners:
+        src = i * ((n - 1) / (o - 1)) if o > 1 else np.zeros(o)
+    else:
+        r = 1.0 / scale if scale else n / o
+        src = np.maximum((i + 0.5) * r - 0.5, 0.0)
+    lo = np.minimum(np.floor(src).astype(np.intp), n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    t = src - lo
+    a = np.zeros((o, n))
+    np.add.at(a, (np.arange(o), lo), 1.0 - t)
+    np.add.at(a, (np.arange(o), hi), t)
+    return a.astype(dtype)
+
+
+_LINEAR_MODES = {"linear": 3, "bilinear": 4}  # mode: the input's ndim
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of an (N, C, L), (N, C, H, W) or (N, C, D, H, W) input. Only
-    mode='nearest' is implemented."""
-    if mode != "nearest":
+    """Resize the spatial dims of an (N, C, L), (N, C, H, W) or (N, C, D, H, W) input:
+    mode 'nearest' (any of them), 'linear' (N, C, L), 'bilinear' (N, C, H, W) with PyTorch's
+    align_corners, or 'area' (adaptive average pooling; 3-D and 4-D)."""
+    if mode not in ("nearest", "area", *_LINEAR_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented in ember "
-                                  "(only 'nearest')")
-    if align_corners is not None:
+                                  "(nearest, linear, bilinear, area)")
+    if align_corners is not None and mode not in _LINEAR_MODES:
         raise ValueError("interpolate: align_corners option can only be set with the "
                          "interpolating modes: linear | bilinear | bicubic | trilinear")
+    if mode in _LINEAR_MODES and input.ndim != _LINEAR_MODES[mode]:
+        raise NotImplementedError(f"interpolate: got a {input.ndim}-D input, but mode {mode!r} "
+                                  f"needs a {_LINEAR_MODES[mode]}-D one")
+    if mode == "area" and input.ndim not in (3, 4):
+        raise NotImplementedError(f"interpolate: mode 'area' needs a 3-D or 4-D input, got "
+                                  f"shape {input.shape}")
     if input.ndim not in (3, 4, 5):
         raise NotImplementedError(f"interpolate: expected a 3-D, 4-D or 5-D input, got shape "
                                   f"{input.shape}")
@@ -458,6 +503,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if min(sizes) <= 0:
         raise ValueError(f"interpolate: output size {sizes} must be positive (input shape "
                          f"{input.shape})")
+    if mode == "area":
+        if nd == 1:
+            return adaptive_avg_pool2d(input.unsqueeze(2), (1, sizes[0])).squeeze(2)
+        return adaptive_avg_pool2d(input, sizes)
+    if mode in _LINEAR_MODES:
+        require_float("interpolate", input)
+        mats = [_linear_matrix(n, o, f, align_corners, input.dtype)
+                for n, o, f in zip(spatial, sizes, scales)]
+        if nd == 1:
+            return UpsampleLinear.apply(input.unsqueeze(2), np.ones((1, 1), input.dtype),
+                                        mats[0]).squeeze(2)
+        return UpsampleLinear.apply(input, *mats)
     sources = tuple(_nearest_index(n, o, f) for n, o, f in zip(spatial, sizes, scales))
     return UpsampleNearest.apply(input, sources)
 

@@ -59,6 +59,14 @@ CASES = {
     "ReflectionPad2d": (lambda nn: nn.ReflectionPad2d(2), [rand(2, 2, 4, 5)], (0,)),
     "ReplicationPad1d": (lambda nn: nn.ReplicationPad1d(3), [rand(2, 3, 4)], (0,)),
     "ReplicationPad2d": (lambda nn: nn.ReplicationPad2d((1, 0, 2, 1)), [rand(1, 2, 3, 3)], (0,)),
+    "Upsample_bilinear": (lambda nn: nn.Upsample(scale_factor=2, mode="bilinear"),
+                          [rand(2, 3, 4, 5)], (0,)),
+    "Upsample_linear_corners": (lambda nn: nn.Upsample(size=7, mode="linear", align_corners=True),
+                                [rand(2, 3, 4)], (0,)),
+    "UpsamplingBilinear2d": (lambda nn: nn.UpsamplingBilinear2d(size=(5, 3)), [rand(1, 2, 3, 4)],
+                             (0,)),
+    "UpsamplingNearest2d": (lambda nn: nn.UpsamplingNearest2d(scale_factor=3), [rand(1, 2, 3, 4)],
+                            (0,)),
 }
 
 
@@ -85,7 +93,7 @@ def test_module_matches_torch_with_gradients(name):
     np.testing.assert_allclose(e[0], t[0], rtol=1e-10, atol=1e-12)
     for ge, gt in zip(e[1] + e[2], t[1] + t[2]):
         np.testing.assert_allclose(ge, gt, rtol=1e-9, atol=1e-12)
-    if "Pad" in name or "Distance" in name or "Similarity" in name:
+    if any(k in name for k in ("Pad", "Distance", "Similarity", "Upsampl")):
         assert e[3] == t[3]
 
 

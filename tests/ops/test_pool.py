@@ -86,6 +86,22 @@ CASES += [
     Case("interpolate_3d", lambda m, x: F(m).interpolate(x, scale_factor=(2, 1, 3)),
          [((1, 2, 2, 3, 2),)]),
     Case("upsample_nearest", lambda m, x: F(m).upsample_nearest(x, scale_factor=2), IMG[:1]),
+    Case("interpolate_area", lambda m, x: F(m).interpolate(x, size=(3, 5), mode="area") ** 2,
+         IMG[:1]),
+    Case("interpolate_area_1d", lambda m, x: F(m).interpolate(x, size=4, mode="area"),
+         [((2, 3, 7),)]),
+]
+for kw in [dict(scale_factor=2), dict(size=(5, 13), align_corners=True),
+           dict(size=(4, 3), align_corners=False), dict(scale_factor=(1.5, 0.7)),
+           dict(size=(1, 9), align_corners=True)]:
+    CASES.append(Case(f"interpolate_bilinear_{_id(kw)}",
+                      lambda m, x, kw=kw: F(m).interpolate(x, mode="bilinear", **kw) ** 2,
+                      [((2, 3, 7, 8),), ((1, 1, 1, 4),)]))
+for kw in [dict(scale_factor=2.5), dict(size=4, align_corners=True), dict(size=9)]:
+    CASES.append(Case(f"interpolate_linear_{_id(kw)}",
+                      lambda m, x, kw=kw: F(m).interpolate(x, mode="linear", **kw) ** 2,
+                      [((2, 3, 7),), ((1, 2, 1),)]))
+CASES += [
     Case("pool_chain", lambda m, x: F(m).interpolate(F(m).max_pool2d(x, 2), scale_factor=2)
          * F(m).avg_pool2d(x, 3, 1, 1)[..., :6, :8], [((2, 3, 6, 8),)]),
 ]
@@ -142,8 +158,12 @@ def test_errors_name_the_op(call, match):
 
 def test_interpolate_errors():
     x = ember.randn(1, 2, 4, 4)
-    with pytest.raises(NotImplementedError, match="bilinear"):
-        ember.nn.functional.interpolate(x, scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not implemented"):
+        ember.nn.functional.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="got a 4-D input, but mode 'linear' needs a 3-D"):
+        ember.nn.functional.interpolate(x, scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        ember.nn.functional.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
         ember.nn.functional.interpolate(x)
     with pytest.raises(ValueError, match="names 3"):
