@@ -14,9 +14,11 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    MultiLabelSoftMarginLoss, NLLLoss, SmoothL1Loss, SoftMarginLoss,
                    TripletMarginLoss)
 from .module import Module, Parameter
-from .pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample,
-                      UpsamplingBilinear2d, UpsamplingNearest2d)
-from .normalization import BatchNorm1d, BatchNorm2d, Dropout2d, GroupNorm, LayerNorm, RMSNorm
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+                      MaxPool2d, PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d,
+                      UpsamplingNearest2d)
+from .normalization import (BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm,
+                            InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm)
 from .padding import (ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
                       ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase

@@ -18,9 +18,12 @@ from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                         cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                         smooth_l1_loss)
-from ..ops.pool import (adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool1d,  # noqa: F401
-                        max_pool2d, upsample, upsample_nearest)
-from ..ops.norm import batch_norm, dropout2d, group_norm, layer_norm, rms_norm  # noqa: F401
+from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d,  # noqa: F401
+                        avg_pool2d, interpolate, max_pool1d, max_pool2d, upsample,
+                        upsample_nearest)
+from ..ops.norm import (batch_norm, dropout1d, dropout2d, group_norm,  # noqa: F401
+                        instance_norm, layer_norm, rms_norm)
+from ..ops.shape import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.similarity import (cosine_embedding_loss, cosine_similarity,  # noqa: F401
                               hinge_embedding_loss, margin_ranking_loss,
                               multilabel_soft_margin_loss, pairwise_distance, soft_margin_loss,
@@ -43,10 +46,11 @@ __all__ = [
     # distances
     "cosine_similarity", "pairwise_distance",
     # pooling and upsampling
-    "adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool1d", "max_pool2d", "upsample",
-    "upsample_nearest",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "interpolate",
+    "max_pool1d", "max_pool2d", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_nearest",
     # normalization
-    "batch_norm", "dropout2d", "group_norm", "layer_norm", "rms_norm",
+    "batch_norm", "dropout1d", "dropout2d", "group_norm", "instance_norm", "layer_norm",
+    "rms_norm",
 ]
 
 

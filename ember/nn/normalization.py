@@ -1,10 +1,11 @@
-"""Normalization layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, and Dropout2d, with
-PyTorch's arguments, init, buffers (state_dict keys) and repr."""
+"""Normalization layers: BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm, GroupNorm, RMSNorm, and
+Dropout1d/2d, with PyTorch's arguments, init, buffers (state_dict keys) and repr."""
 import numpy as np
 
 from ..autograd import bump_version
 from ..backend import get_default_dtype
-from ..ops.norm import batch_norm, dropout2d, group_norm, layer_norm, rms_norm
+from ..ops.norm import (batch_norm, dropout1d, dropout2d, group_norm, instance_norm, layer_norm,
+                        rms_norm)
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -96,6 +97,40 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch normalization of (N, C, H, W)."""
     dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalize each (sample, channel) over its own spatial dims; PyTorch's defaults: no affine,
+    no running stats. With track_running_stats the running stats are kept as in batch norm (the
+    average over the batch's instances) and used in eval mode. Unbatched inputs (C, *) work."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x):
+        name = type(self).__name__
+        if x.ndim not in self.dims:
+            raise ValueError(f"{name}: expected {self.dims[0]}D (unbatched) or {self.dims[1]}D "
+                             f"input, got {x.ndim}D input of shape {tuple(x.shape)}")
+        unbatched = x.ndim == self.dims[0]
+        if unbatched:
+            x = x.unsqueeze(0)
+        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got "
+                             f"shape {tuple(x.shape)}")
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          self.training or not self.track_running_stats,
+                          0.0 if self.momentum is None else self.momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    dims = (3, 4)
 
 
 class LayerNorm(Module):
@@ -214,3 +249,10 @@ class Dropout2d(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout2d):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability p while training."""
+
+    def forward(self, x):
+        return dropout1d(x, self.p, self.training, self.inplace)

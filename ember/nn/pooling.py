@@ -1,6 +1,9 @@
-"""Pooling and upsampling layers: MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Upsample
-(PyTorch's constructor arguments and printed form; the math is in ember/ops/pool.py)."""
-from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool1d, max_pool2d
+"""Pooling and resampling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, Upsample,
+UpsamplingNearest2d/Bilinear2d, PixelShuffle/Unshuffle (PyTorch's constructor arguments and
+printed form; the math is in ember/ops/pool.py and ember/ops/shape.py)."""
+from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
+                        interpolate, max_pool1d, max_pool2d)
+from ..ops.shape import pixel_shuffle, pixel_unshuffle
 from .module import Module
 
 
@@ -53,18 +56,27 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average (C, H, W) or (N, C, H, W) inputs into output_size bins."""
+class _OneArgument(Module):
+    """A layer that calls `fn(input, <its one argument>)`; `arg` names the argument, which the
+    constructor takes by position or by name and the printed form shows."""
+    arg = ""
 
-    def __init__(self, output_size):
+    def __init__(self, *args, **kwargs):
         super().__init__()
-        self.output_size = output_size
+        if len(args) + len(kwargs) != 1 or (kwargs and self.arg not in kwargs):
+            raise TypeError(f"{type(self).__name__}() takes one argument, {self.arg}")
+        setattr(self, self.arg, args[0] if args else kwargs[self.arg])
 
     def forward(self, input):
-        return adaptive_avg_pool2d(input, self.output_size)
+        return type(self).fn(input, getattr(self, self.arg))
 
     def extra_repr(self):
-        return f"output_size={self.output_size}"
+        return f"{self.arg}={getattr(self, self.arg)}"
+
+
+class AdaptiveAvgPool2d(_OneArgument):
+    """Average (C, H, W) or (N, C, H, W) inputs into output_size bins."""
+    arg, fn = "output_size", staticmethod(adaptive_avg_pool2d)
 
 
 class Upsample(Module):
@@ -107,3 +119,41 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class AvgPool1d(Module):
+    """Mean over windows of kernel_size along L of (C, L) or (N, C, L) inputs."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _single(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+
+class AdaptiveAvgPool1d(_OneArgument):
+    """Average (C, L) or (N, C, L) inputs into output_size bins along L."""
+    arg, fn = "output_size", staticmethod(adaptive_avg_pool1d)
+
+
+class PixelShuffle(_OneArgument):
+    """(*, C r^2, H, W) -> (*, C, H r, W r)."""
+    arg, fn = "upscale_factor", staticmethod(pixel_shuffle)
+
+
+class PixelUnshuffle(_OneArgument):
+    """(*, C, H r, W r) -> (*, C r^2, H, W)."""
+    arg, fn = "downscale_factor", staticmethod(pixel_unshuffle)

@@ -189,6 +189,31 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LayerNorm.apply(input, weight, bias, len(shape), float(eps))
 
 
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalize each (sample, channel) of (N, C, *) over its own spatial dims; then w and b per
+    channel. PyTorch's way: batch norm of the (1, N C, *) reshape, the running stats (when given)
+    repeated per sample and averaged back after the update."""
+    require_float("instance_norm", input)
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input with at least 3 dims (N, C, ...), got "
+                         f"shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+
+    def per_instance(t):
+        return None if t is None else t.repeat(n)
+
+    rm, rv = per_instance(running_mean), per_instance(running_var)
+    out = batch_norm(input.reshape((1, n * c) + tuple(input.shape[2:])), rm, rv,
+                     per_instance(weight), per_instance(bias), use_input_stats, momentum, eps)
+    if use_input_stats:
+        for stats, t in ((running_mean, rm), (running_var, rv)):
+            if stats is not None:
+                stats._data[...] = t._data.reshape(n, c).mean(0)
+                bump_version(stats)
+    return out.reshape(input.shape)
+
+
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times weight; eps None
     is the dtype's machine epsilon (PyTorch's default). A composition of ops."""
@@ -248,3 +273,13 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if inplace and not (input.requires_grad and is_grad_enabled()):
         return input.copy_(out)
     return out
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L), or of an unbatched (C, L): dropout2d's masks."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{tuple(input.shape)}")
+    if input.ndim == 2:
+        return dropout2d(input.unsqueeze(0), p, training, inplace).squeeze(0)
+    return dropout2d(input, p, training, inplace)

@@ -308,6 +308,24 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return AvgPool2d.apply(input, geom, inv_div)
 
 
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                count_include_pad=True):
+    """Mean over windows of k along the last dim of (C, L) or (N, C, L): avg_pool2d on (.., 1, L)."""
+    def flat(v):  # k or (k,) -> (1, k): the height of the (.., 1, L) view is one
+        return (1, v if isinstance(v, (int, np.integer)) else v[0])
+
+    y = avg_pool2d(input.unsqueeze(-2), flat(kernel_size),
+                   None if stride is None else flat(stride), (0, flat(padding)[1]), ceil_mode,
+                   count_include_pad)
+    return y.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average (C, L) or (N, C, L) into output_size bins along L."""
+    size = output_size if isinstance(output_size, (int, np.integer)) else output_size[0]
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
 # ---- adaptive average pool ---------------------------------------------------------------------
 
 def _adaptive_matrix(n, o, dtype):

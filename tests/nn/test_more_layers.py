@@ -67,6 +67,19 @@ CASES = {
                              (0,)),
     "UpsamplingNearest2d": (lambda nn: nn.UpsamplingNearest2d(scale_factor=3), [rand(1, 2, 3, 4)],
                             (0,)),
+    "InstanceNorm2d": (lambda nn: nn.InstanceNorm2d(3), [rand(2, 3, 4, 5)], (0,)),
+    "InstanceNorm1d_affine": (lambda nn: nn.InstanceNorm1d(3, affine=True), [rand(2, 3, 6)], (0,)),
+    "InstanceNorm1d_unbatched": (lambda nn: nn.InstanceNorm1d(3, eps=1e-3), [rand(3, 6)], (0,)),
+    "InstanceNorm2d_running": (lambda nn: nn.InstanceNorm2d(3, momentum=0.3,
+                                                            track_running_stats=True),
+                               [rand(2, 3, 4, 5)], (0,)),
+    "AvgPool1d": (lambda nn: nn.AvgPool1d(3, 2, 1), [rand(2, 3, 9)], (0,)),
+    "AvgPool1d_ceil": (lambda nn: nn.AvgPool1d(2, ceil_mode=True, count_include_pad=False),
+                       [rand(3, 7)], (0,)),
+    "AdaptiveAvgPool1d": (lambda nn: nn.AdaptiveAvgPool1d(4), [rand(2, 3, 9)], (0,)),
+    "PixelShuffle": (lambda nn: nn.PixelShuffle(2), [rand(2, 8, 3, 5)], (0,)),
+    "PixelUnshuffle": (lambda nn: nn.PixelUnshuffle(3), [rand(1, 2, 6, 9)], (0,)),
+    "Dropout1d_eval_like_p0": (lambda nn: nn.Dropout1d(0.0), [rand(2, 3, 5)], (0,)),
 }
 
 
@@ -93,7 +106,8 @@ def test_module_matches_torch_with_gradients(name):
     np.testing.assert_allclose(e[0], t[0], rtol=1e-10, atol=1e-12)
     for ge, gt in zip(e[1] + e[2], t[1] + t[2]):
         np.testing.assert_allclose(ge, gt, rtol=1e-9, atol=1e-12)
-    if any(k in name for k in ("Pad", "Distance", "Similarity", "Upsampl")):
+    if any(k in name for k in ("Pad", "Distance", "Similarity", "Upsampl", "Norm", "Pool",
+                               "Shuffle", "Dropout")):
         assert e[3] == t[3]
 
 
@@ -151,3 +165,29 @@ def test_padding_and_rms_norm_errors_name_the_layer():
         enn.RMSNorm(3)(ember.ones(2, 4))
     with pytest.raises(TypeError, match="cosine_similarity: expected Tensors"):
         ember.nn.functional.cosine_similarity(ember.ones(2), np.ones(2))
+
+
+def test_instance_norm_running_stats_and_eval_match_torch():
+    a = rand(4, 3, 5, 5)
+    got = {}
+    for lib in (ember, torch):
+        m = lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)
+        m = m.double() if lib is torch else m.to(ember.float64)
+        for _ in range(3):
+            m(lib.tensor(a))
+        m.eval()
+        got[lib.__name__] = (m.running_mean.numpy().copy(), m.running_var.numpy().copy(),
+                             m(lib.tensor(a)).detach().numpy())
+    for e, t in zip(got["ember"], got["torch"]):
+        np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)
+
+
+def test_dropout1d_zeroes_whole_channels():
+    ember.manual_seed(0)
+    x = ember.ones(200, 8, 5)
+    y = enn.Dropout1d(0.25)(x).numpy()
+    per_channel = y.reshape(200 * 8, 5)
+    assert set(np.unique(per_channel.std(axis=1))) == {0.0}  # a channel is all kept or all zero
+    kept = (per_channel[:, 0] != 0).mean()
+    assert 0.7 < kept < 0.8 and np.allclose(per_channel[per_channel != 0], 1 / 0.75)
+    assert enn.Dropout1d(0.5).eval()(x) is x
