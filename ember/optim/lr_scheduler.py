@@ -12,8 +12,8 @@
 A scheduler writes `group["lr"]` of each param group. `last_epoch` counts the calls to `step()`
 (the constructor makes the first, to epoch 0); `base_lrs` are the groups' `initial_lr`, which the
 first scheduler on an optimizer records. Chainable schedulers (StepLR, MultiStepLR, ExponentialLR,
-CosineAnnealingLR, LinearLR) update the current lr recursively, exactly as PyTorch does, so the
-values match PyTorch to the last bit.
+CosineAnnealingLR, LinearLR, ConstantLR, PolynomialLR, MultiplicativeLR) update the current lr
+recursively, exactly as PyTorch does, so the values match PyTorch to the last bit.
 """
 import copy
 import math
@@ -43,6 +43,34 @@ def _check_optimizer(owner, optimizer):
 def _check_positive_int(owner, name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+
+
+def _init_momentum_cycle(sched, optimizer, cycle_momentum, base_momentum, max_momentum,
+                         last_epoch):
+    """OneCycleLR's and CyclicLR's momentum (SGD's momentum or Adam's beta1): checked, and set
+    to max_momentum per group at the start, with the bounds kept in the groups."""
+    name = type(sched).__name__
+    sched.cycle_momentum = cycle_momentum
+    if not cycle_momentum:
+        return
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{name}: cycle_momentum needs an optimizer with momentum or betas, "
+                         f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
+    sched.use_beta1 = "betas" in optimizer.defaults
+    max_ms = _per_group(name, "max_momentum", optimizer, max_momentum)
+    base_ms = _per_group(name, "base_momentum", optimizer, base_momentum)
+    if last_epoch == -1:
+        for m, b, group in zip(max_ms, base_ms, optimizer.param_groups):
+            _set_momentum(sched, group, m)
+            group["max_momentum"] = m
+            group["base_momentum"] = b
+
+
+def _set_momentum(sched, group, value):
+    if sched.use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
 
 
 class LRScheduler:
@@ -262,6 +290,169 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
+class ConstantLR(LRScheduler):
+    """lr = base_lr * factor until epoch total_iters, then base_lr (recursive, as PyTorch)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power (recursive)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        _check_positive_int("PolynomialLR", "total_iters", total_iters)
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        t, n = self.last_epoch, self.total_iters
+        factor = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base_lr in self.base_lrs]
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr = lr * lr_lambda(epoch) at every step after the first; one function, or one per group."""
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * f(self.last_epoch) for f, lr in zip(self.lr_lambdas, self._current_lrs())]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from base_lr to eta_min over T_i epochs, then a restart; T_i starts at
+    T_0 and is multiplied by T_mult after each restart. step(epoch) also takes a fractional
+    epoch (step per batch with epoch + batch / batches), as PyTorch."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        _check_positive_int("CosineAnnealingWarmRestarts", "T_0", T_0)
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, got "
+                             f"{T_mult!r}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: epoch must be >= 0, got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical policy, per batch: lr goes from base_lr up to max_lr over step_size_up steps
+    and back over step_size_down, the height scaled by mode ('triangular': 1, 'triangular2':
+    halved each cycle, 'exp_range': gamma ** step) or by scale_fn; momentum moves the opposite
+    way between max_momentum and base_momentum."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        _check_optimizer("CyclicLR", optimizer)
+        base_lrs = _per_group("CyclicLR", "base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("CyclicLR", "max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        if not (up > 0 and down > 0):
+            raise ValueError(f"CyclicLR: step sizes must be positive, got {step_size_up} and "
+                             f"{step_size_down}")
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        if scale_fn is None:
+            if mode not in ("triangular", "triangular2", "exp_range"):
+                raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
+                                 f"'exp_range', got {mode!r}")
+            scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        elif scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got "
+                             f"{scale_mode!r}")
+        self.mode, self.gamma, self._scale_fn_custom = mode, gamma, scale_fn
+        self.scale_mode = scale_mode
+        _init_momentum_cycle(self, optimizer, cycle_momentum, base_momentum, max_momentum,
+                             last_epoch)
+        if cycle_momentum:
+            self.base_momentums = [g["base_momentum"] for g in optimizer.param_groups]
+            self.max_momentums = [g["max_momentum"] for g in optimizer.param_groups]
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    _set_momentum = _set_momentum
+
+    def scale_fn(self, x):
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        if self.mode == "exp_range":
+            return self.gamma ** x
+        return 1.0
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        at = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        if self.cycle_momentum:
+            for group, b, m in zip(self.optimizer.param_groups, self.base_momentums,
+                                   self.max_momentums):
+                self._set_momentum(group, m - (m - b) * scale * at)
+        return [b + (m - b) * scale * at for b, m in zip(self.base_lrs, self.max_lrs)]
+
+    def state_dict(self):
+        """Without a custom scale_fn (a function is not saved, as in PyTorch)."""
+        state = super().state_dict()
+        state.pop("_scale_fn_custom")
+        return state
+
+
 class SequentialLR(LRScheduler):
     """Runs schedulers[0] until milestones[0], then schedulers[1] (restarted at its epoch 0), ..."""
 
@@ -384,27 +575,11 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = m / div_factor
                 group["max_lr"] = m
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum needs an optimizer with momentum "
-                                 f"or betas, {type(optimizer).__name__} has neither (pass "
-                                 "cycle_momentum=False)")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_ms = _per_group("OneCycleLR", "max_momentum", optimizer, max_momentum)
-            base_ms = _per_group("OneCycleLR", "base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m, b, group in zip(max_ms, base_ms, optimizer.param_groups):
-                    self._set_momentum(group, m)
-                    group["max_momentum"] = m
-                    group["base_momentum"] = b
+        _init_momentum_cycle(self, optimizer, cycle_momentum, base_momentum, max_momentum,
+                             last_epoch)
         super().__init__(optimizer, last_epoch)
 
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+    _set_momentum = _set_momentum
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":

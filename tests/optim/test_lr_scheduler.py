@@ -45,6 +45,26 @@ SCHEDULERS = {
                                                   three_phase=True), 30, "adam", 1),
     "OneCycleLR-no-momentum": (lambda L, o: L.OneCycleLR(o, max_lr=0.1, total_steps=20,
                                                          cycle_momentum=False), 20, "sgd", 1),
+    "ConstantLR": (lambda L, o: L.ConstantLR(o, factor=0.4, total_iters=4), 10, "sgd", 2),
+    "PolynomialLR": (lambda L, o: L.PolynomialLR(o, total_iters=8, power=2.0), 12, "sgd", 2),
+    "MultiplicativeLR": (lambda L, o: L.MultiplicativeLR(o, lambda e: 0.9), 10, "sgd", 1),
+    "MultiplicativeLR-list": (lambda L, o: L.MultiplicativeLR(o, [lambda e: 0.95, Warmup(5)]), 10,
+                              "sgd", 2),
+    "CosineAnnealingWarmRestarts": (lambda L, o: L.CosineAnnealingWarmRestarts(
+        o, T_0=4, T_mult=2, eta_min=0.01), 30, "sgd", 2),
+    "CosineAnnealingWarmRestarts-1": (lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=5), 17,
+                                      "sgd", 1),
+    "CyclicLR": (lambda L, o: L.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4), 20,
+                 "sgd", 1),
+    "CyclicLR-triangular2-adam": (lambda L, o: L.CyclicLR(
+        o, base_lr=[0.001, 0.002], max_lr=0.01, step_size_up=3, step_size_down=5,
+        mode="triangular2"), 30, "adam", 2),
+    "CyclicLR-exp_range": (lambda L, o: L.CyclicLR(
+        o, base_lr=0.01, max_lr=0.2, step_size_up=5, mode="exp_range", gamma=0.97,
+        cycle_momentum=False), 25, "sgd", 1),
+    "CyclicLR-scale_fn": (lambda L, o: L.CyclicLR(
+        o, base_lr=0.01, max_lr=0.2, step_size_up=2, scale_fn=lambda x: 1 / (x + 1),
+        scale_mode="iterations", base_momentum=0.7, max_momentum=0.95), 15, "sgd", 2),
     "SequentialLR": (lambda L, o: L.SequentialLR(
         o, [L.LinearLR(o, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(o, T_max=12)],
         milestones=[5]), 25, "sgd", 2),
@@ -145,7 +165,7 @@ def test_resume_with_last_epoch_matches_torch():
 
 
 @pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-                                  "LinearLR"])
+                                  "LinearLR", "ConstantLR", "PolynomialLR"])
 def test_step_with_epoch_uses_the_closed_form(name):
     make, steps, kind, groups = SCHEDULERS[name]
     e_opt, t_opt = make_optimizer(ember, kind, groups), make_optimizer(torch, kind, groups)
@@ -158,6 +178,33 @@ def test_step_with_epoch_uses_the_closed_form(name):
             e_sched.step(epoch)
             t_sched.step(epoch)
             assert_same(e_opt, t_opt, e_sched, t_sched, f"epoch {epoch}")
+
+
+@pytest.mark.parametrize("t_mult", [1, 2])
+def test_warm_restarts_take_fractional_epochs_as_torch(t_mult):
+    e_opt, t_opt = make_optimizer(ember, "sgd", 1), make_optimizer(torch, "sgd", 1)
+    e_sched = elr.CosineAnnealingWarmRestarts(e_opt, T_0=3, T_mult=t_mult, eta_min=1e-3)
+    t_sched = tlr.CosineAnnealingWarmRestarts(t_opt, T_0=3, T_mult=t_mult, eta_min=1e-3)
+    for epoch in range(12):
+        for batch in range(4):
+            e_opt.step()
+            t_opt.step()
+            e_sched.step(epoch + batch / 4)
+            t_sched.step(epoch + batch / 4)
+            assert_same(e_opt, t_opt, e_sched, t_sched, f"epoch {epoch} batch {batch}")
+
+
+def test_new_schedulers_reject_bad_arguments():
+    opt = make_optimizer(ember, "sgd", 1)
+    with pytest.raises(ValueError, match="ConstantLR: factor must be in"):
+        elr.ConstantLR(opt, factor=1.5)
+    with pytest.raises(ValueError, match="CosineAnnealingWarmRestarts: T_mult must be"):
+        elr.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)
+    with pytest.raises(ValueError, match="CyclicLR: mode must be"):
+        elr.CyclicLR(opt, 0.01, 0.1, mode="zigzag")
+    adagrad = optim.Adagrad([ember.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="CyclicLR: cycle_momentum needs an optimizer"):
+        elr.CyclicLR(adagrad, 0.01, 0.1)
 
 
 PLATEAU = [
