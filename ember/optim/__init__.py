@@ -3,6 +3,7 @@ learning-rate schedulers (`ember.optim.lr_scheduler`)."""
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adam_variants import Adadelta, Adamax, NAdam, RAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD

@@ -29,6 +29,16 @@ CONFIGS = [
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.1,
                      eps=1e-8, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.02, betas=(0.8, 0.99), weight_decay=0.05, maximize=True)),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, betas=(0.85, 0.99), weight_decay=0.05, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.05)),  # rectified from step 6
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.95, eps=1e-5, weight_decay=0.05, maximize=True)),
 ]
 
 
@@ -109,6 +119,9 @@ def test_bad_hyper_parameters():
 
 
 STATEFUL = [
+    ("Adamax", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01)),
+    ("Adadelta", dict(weight_decay=0.01)),
     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.2)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
@@ -183,6 +196,10 @@ def test_adagrad_has_state_from_the_start_like_torch():
     ("Adagrad", dict(lr_decay=-1), "Adagrad: invalid lr_decay"),
     ("Adagrad", dict(initial_accumulator_value=-1), "Adagrad: invalid initial_accumulator_value"),
     ("Adagrad", dict(weight_decay=-1), "Adagrad: invalid weight_decay"),
+    ("NAdam", dict(betas=(0.9, 1.0)), "NAdam: betas must be in"),
+    ("RAdam", dict(eps=-1.0), "RAdam: invalid eps"),
+    ("Adamax", dict(weight_decay=-0.1), "Adamax: invalid weight_decay"),
+    ("NAdam", dict(momentum_decay=-1.0), "NAdam: invalid momentum_decay"),
 ])
 def test_bad_rmsprop_adagrad_arguments(name, kw, match):
     with pytest.raises(ValueError, match=match):
@@ -192,6 +209,11 @@ def test_bad_rmsprop_adagrad_arguments(name, kw, match):
 
 
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1)),
+                                     ("Adamax", dict(weight_decay=0.01)),
+                                     ("NAdam", dict(weight_decay=0.01, maximize=True)),
+                                     ("RAdam", dict(decoupled_weight_decay=True,
+                                                    weight_decay=0.01)),
+                                     ("Adadelta", dict(weight_decay=0.01)),
                                      ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True,
                                                   weight_decay=0.01)),
                                      ("Adam", dict(lr=0.01, weight_decay=0.01)),
