@@ -10,8 +10,11 @@ from .dataset import Dataset, Subset, TensorDataset, random_split
 from .idx import read_idx, write_idx
 from .loader import DataLoader, default_collate
 from .mnist import FASHION_MNIST_ROOT, MNIST, FashionMNIST
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
 from .synthetic import circles, spirals, two_moons, xor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
            "read_idx", "write_idx", "MNIST", "FashionMNIST", "FASHION_MNIST_ROOT", "transforms",
-           "xor", "two_moons", "circles", "spirals"]
+           "xor", "two_moons", "circles", "spirals", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]

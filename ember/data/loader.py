@@ -115,13 +115,16 @@ class DataLoader:
     """Iterate over `dataset` in batches.
 
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-               generator=None, *, num_workers=0, pin_memory=False, timeout=0,
-               worker_init_fn=None, prefetch_factor=None, persistent_workers=False)
+               generator=None, *, sampler=None, batch_sampler=None, num_workers=0,
+               pin_memory=False, timeout=0, worker_init_fn=None, prefetch_factor=None,
+               persistent_workers=False)
 
     shuffle draws a new permutation from ember's generator (or `generator`) each time iteration
     starts, so `ember.manual_seed(n)` makes every epoch reproducible and epochs differ from one
     another. drop_last drops the last batch when it is smaller than batch_size. collate_fn turns a
-    list of samples into a batch (default: `default_collate`).
+    list of samples into a batch (default: `default_collate`). sampler (instead of shuffle) gives
+    the indices to visit, e.g. a WeightedRandomSampler; batch_sampler (instead of batch_size,
+    shuffle, sampler and drop_last) gives whole batches of indices (ember.data.sampler).
 
     A TensorDataset (also under Subsets, e.g. from random_split) with the default collate is
     batched by one `take` per tensor: no per-sample Python loop. The batches are copies, so
@@ -144,11 +147,19 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None, *, num_workers=0, pin_memory=False, timeout=0,
-                 worker_init_fn=None, prefetch_factor=None, persistent_workers=False):
+                 generator=None, *, sampler=None, batch_sampler=None, num_workers=0,
+                 pin_memory=False, timeout=0, worker_init_fn=None, prefetch_factor=None,
+                 persistent_workers=False):
         if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
                              f"{batch_size!r}")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                             "batch_size, shuffle, sampler, and drop_last")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got "
                             f"{type(collate_fn).__name__}")
@@ -169,16 +180,26 @@ class DataLoader:
         self.timeout = timeout
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.drop_last:
             return n // self.batch_size
         return -(-n // self.batch_size)
 
     def __iter__(self):
-        n = len(self.dataset)
-        # the permutation is drawn now, when the epoch starts, not at the first next()
-        order = _numpy_generator(self.generator).permutation(n) if self.shuffle else None
-        fetch, keys = self._plan(n, order)
+        # the order is drawn now, when the epoch starts, not at the first next()
+        if self.batch_sampler is not None:
+            fetch, keys = self._plan_batches([np.asarray(list(b), dtype=np.int64)
+                                              for b in self.batch_sampler])
+        else:
+            n, order = len(self.dataset), None
+            if self.sampler is not None:
+                order = np.fromiter(iter(self.sampler), dtype=np.int64)
+                n = len(order)
+            elif self.shuffle:
+                order = _numpy_generator(self.generator).permutation(n)
+            fetch, keys = self._plan(n, order)
         if self.num_workers == 0:
             return (fetch(key) for key in keys)
         base_seed = int(_numpy_generator(self.generator).integers(2 ** 63))
@@ -203,6 +224,15 @@ class DataLoader:
         if index_map is not None:
             order = index_map[order]
         return partial(_take_batch, arrays), (order[a:b] for a, b in self._bounds(n))
+
+    def _plan_batches(self, batches):
+        """(fetch, keys) for the index arrays of a batch sampler."""
+        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
+        if source is None:
+            return self._fetch_samples, (b.tolist() for b in batches)
+        arrays, index_map = source
+        return partial(_take_batch, arrays), (b if index_map is None else index_map[b]
+                                              for b in batches)
 
     def _fetch_samples(self, indices):
         get_many = getattr(self.dataset, "__getitems__", None)
