@@ -108,3 +108,40 @@ def orthogonal_(t, gain=1.0):
     if rows < cols:
         q = q.T
     return _fill(t, (q * gain).reshape(t.shape))
+
+
+def trunc_normal_(t, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Normal(mean, std) values, redrawn until all lie in [a, b] (a and b absolute, as PyTorch).
+    Draws that still fall outside after 100 rounds (an interval far in the tails) are clipped."""
+    values = rng().normal(mean, std, t.shape)
+    for _ in range(100):
+        outside = (values < a) | (values > b)
+        if not outside.any():
+            break
+        values[outside] = rng().normal(mean, std, int(outside.sum()))
+    return _fill(t, np.clip(values, a, b))
+
+
+def eye_(t):
+    """The identity matrix in a 2-D tensor (ones on the diagonal of a non-square one)."""
+    if t.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {t.shape}")
+    return _fill(t, np.eye(*t.shape))
+
+
+def dirac_(t, groups=1):
+    """A convolution weight (out, in, *k) that passes its input through: within each of
+    `groups` groups, out channel i copies in channel i at the kernel's centre."""
+    if t.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3-, 4- and 5-D tensors are supported, got shape "
+                         f"{t.shape}")
+    out = t.shape[0]
+    if out % groups:
+        raise ValueError(f"dirac_: dim 0 ({out}) must be divisible by groups ({groups})")
+    per = out // groups
+    values = np.zeros(t.shape)
+    centre = tuple(k // 2 for k in t.shape[2:])
+    for g in range(groups):
+        for i in range(min(per, t.shape[1])):
+            values[(g * per + i, i) + centre] = 1.0
+    return _fill(t, values)

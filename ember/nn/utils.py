@@ -1,4 +1,5 @@
-"""Gradient clipping, in place, with PyTorch's names and semantics."""
+"""nn.utils with PyTorch's names and semantics: gradient clipping (in place), weight_norm and
+remove_weight_norm, parameters_to_vector and vector_to_parameters."""
 import math
 
 import numpy as np
@@ -69,3 +70,89 @@ def clip_grad_value_(parameters, clip_value):
     for g in _grads("clip_grad_value_", parameters):
         np.clip(g._data, -clip_value, clip_value, out=g._data)
         bump_version(g)
+
+
+def parameters_to_vector(parameters):
+    """All parameters flattened and joined into one 1-D tensor (gradients flow back to them)."""
+    from ..ops.shape import cat
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of the 1-D `vec` into the parameters, in place (no gradient)."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got "
+                        f"{getattr(vec, 'shape', type(vec).__name__)}")
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if vec.numel() != total:
+        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} elements, the "
+                         f"parameters {total}")
+    start = 0
+    for p in params:
+        n = p.numel()
+        p._data[...] = vec._data[start:start + n].reshape(p.shape)
+        bump_version(p)
+        start += n
+
+
+def _norm_except_dim(v, dim):
+    """||v||_2 over every dim but `dim` (kept, the others of size 1); over all of v for None."""
+    if dim is None:
+        return v.norm()
+    dims = tuple(d for d in range(v.ndim) if d != dim % v.ndim)
+    return v.norm(2, dims, keepdim=True) if dims else v.abs()
+
+
+class _WeightNorm:
+    """The forward pre-hook of weight_norm: weight = g v / ||v|| (norm over all dims but dim)."""
+
+    def __init__(self, name, dim):
+        self.name, self.dim = name, dim
+
+    def compute(self, module):
+        g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
+        return v * (g / _norm_except_dim(v, self.dim))
+
+    def __call__(self, module, args):
+        object.__setattr__(module, self.name, self.compute(module))
+
+
+def weight_norm(module, name="weight", dim=0):
+    """Reparametrize module.<name> as g v / ||v|| (Salimans and Kingma 2016): parameters
+    <name>_g (the norms, over all dims but `dim`; dim=None: one norm) and <name>_v (the
+    direction); the weight is recomputed before every forward. PyTorch's
+    torch.nn.utils.weight_norm, with its parameter names."""
+    from .module import Parameter
+    if any(isinstance(h, _WeightNorm) and h.name == name
+           for h in (module._hooks.forward_pre.values() if module._hooks else ())):
+        raise RuntimeError(f"weight_norm: {type(module).__name__}.{name} already has weight norm")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+    hook = _WeightNorm(name, dim)
+    delattr(module, name)
+    module.register_parameter(name + "_g", Parameter(_norm_except_dim(weight, dim).detach()))
+    module.register_parameter(name + "_v", Parameter(weight.detach()))
+    object.__setattr__(module, name, hook.compute(module))
+    module._weight_norm_handle = module.register_forward_pre_hook(hook)
+    return module
+
+
+def remove_weight_norm(module, name="weight"):
+    """Fold g v / ||v|| back into one parameter <name> and drop the hook."""
+    from .module import Parameter
+    handle = module.__dict__.get("_weight_norm_handle")
+    hooks = module._hooks.forward_pre if module._hooks else {}
+    hook = hooks.get(handle.id) if handle is not None else None
+    if not isinstance(hook, _WeightNorm) or hook.name != name:
+        raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in "
+                         f"{type(module).__name__}")
+    weight = hook.compute(module).detach()
+    handle.remove()
+    object.__delattr__(module, name)
+    delattr(module, name + "_g")
+    delattr(module, name + "_v")
+    module.register_parameter(name, Parameter(weight))
+    del module._weight_norm_handle
+    return module
