@@ -1,5 +1,5 @@
 """nn.utils with PyTorch's names and semantics: gradient clipping (in place), weight_norm and
-remove_weight_norm, parameters_to_vector and vector_to_parameters."""
+remove_weight_norm, spectral_norm, parameters_to_vector and vector_to_parameters."""
 import math
 
 import numpy as np
@@ -155,4 +155,70 @@ def remove_weight_norm(module, name="weight"):
     delattr(module, name + "_v")
     module.register_parameter(name, Parameter(weight))
     del module._weight_norm_handle
+    return module
+
+
+def _unit(x, eps):
+    """x / max(||x||, eps) for a 1-D array."""
+    return x / max(float(np.sqrt(np.dot(x, x))), eps)
+
+
+class _SpectralNorm:
+    """The forward pre-hook of spectral_norm: weight = W / sigma(W), sigma estimated by power
+    iteration on the persistent vectors u, v (updated in training mode only, without gradient)."""
+
+    def __init__(self, name, n_power_iterations, dim, eps):
+        self.name, self.n, self.dim, self.eps = name, n_power_iterations, dim, eps
+
+    def matrix(self, w):
+        """W with dim first, flattened to (size of dim, everything else)."""
+        if self.dim != 0:
+            w = w.permute((self.dim,) + tuple(d for d in range(w.ndim) if d != self.dim))
+        return w.reshape(w.shape[0], -1)
+
+    def compute(self, module, power_iteration):
+        w = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        mat = self.matrix(w)
+        if power_iteration and self.n > 0:
+            m = mat._data
+            for _ in range(self.n):
+                v._data[...] = _unit(m.T @ u._data, self.eps)
+                u._data[...] = _unit(m @ v._data, self.eps)
+            bump_version(u, v)
+        sigma = (u.detach() * (mat @ v.detach())).sum()
+        return w / sigma
+
+    def __call__(self, module, args):
+        object.__setattr__(module, self.name, self.compute(module, module.training))
+
+
+def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
+    """Reparametrize module.<name> as W / sigma(W), sigma the largest singular value of W (dim
+    first, the rest flattened), estimated by power iteration on buffers <name>_u and <name>_v
+    that start as random unit vectors (Miyato et al. 2018); W is kept as <name>_orig. The
+    iteration runs before each forward in training mode. PyTorch's torch.nn.utils.spectral_norm,
+    with its names; dim=None is 1 for ConvTranspose layers, else 0."""
+    from ..backend import rng
+    from .conv import ConvTranspose2d
+    from .module import Parameter
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+    if n_power_iterations <= 0:
+        raise ValueError(f"spectral_norm: n_power_iterations must be positive, got "
+                         f"{n_power_iterations}")
+    if dim is None:
+        dim = 1 if isinstance(module, ConvTranspose2d) else 0
+    hook = _SpectralNorm(name, n_power_iterations, dim, eps)
+    h, w = hook.matrix(weight).shape
+    dtype = weight.dtype
+    u = _unit(rng().standard_normal(h), eps).astype(dtype)
+    v = _unit(rng().standard_normal(w), eps).astype(dtype)
+    delattr(module, name)
+    module.register_parameter(name + "_orig", Parameter(weight.detach()))
+    module.register_buffer(name + "_u", Tensor(u))
+    module.register_buffer(name + "_v", Tensor(v))
+    object.__setattr__(module, name, weight.detach())
+    module.register_forward_pre_hook(hook)
     return module

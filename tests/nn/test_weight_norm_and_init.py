@@ -1,12 +1,12 @@
-"""weight_norm / remove_weight_norm, parameters_to_vector / vector_to_parameters, and the inits
-trunc_normal_, eye_, dirac_, against PyTorch."""
+"""weight_norm / remove_weight_norm, spectral_norm, parameters_to_vector / vector_to_parameters,
+and the inits trunc_normal_, eye_, dirac_, against PyTorch."""
 import numpy as np
 import pytest
 
 import ember
 from ember.nn import init
-from ember.nn.utils import (parameters_to_vector, remove_weight_norm, vector_to_parameters,
-                            weight_norm)
+from ember.nn.utils import (parameters_to_vector, remove_weight_norm, spectral_norm,
+                            vector_to_parameters, weight_norm)
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
@@ -58,6 +58,38 @@ def test_weight_norm_errors_and_a_sequential():
     net = ember.nn.Sequential(lin, ember.nn.Tanh())
     net(ember.ones(1, 2)).sum().backward()
     assert lin.weight_g.grad is not None and lin.weight_v.grad is not None
+
+
+@pytest.mark.parametrize("layer,shape", [("Linear", (6, 4)), ("Conv2d", (2, 2, 5, 5)),
+                                         ("ConvTranspose2d", (2, 3, 4, 4))])
+def test_spectral_norm_matches_torch_in_training_and_eval(layer, shape):
+    args = {"Linear": (4, 3), "Conv2d": (2, 3, 3), "ConvTranspose2d": (3, 2, 3)}[layer]
+    t = getattr(torch.nn, layer)(*args).double()
+    e = getattr(ember.nn, layer)(*args).to(ember.float64)
+    e.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    torch.nn.utils.spectral_norm(t, n_power_iterations=2)
+    spectral_norm(e, n_power_iterations=2)
+    assert sorted(e.state_dict()) == sorted(t.state_dict())
+    for which in ("weight_u", "weight_v"):  # the random start vectors: torch's
+        getattr(e, which)._data[...] = getattr(t, which).numpy()
+    x = RNG.standard_normal(shape)
+    for _ in range(3):  # each training forward runs the power iteration
+        ye, yt = e(ember.tensor(x)), t(torch.tensor(x))
+        (ye ** 2).sum().backward()
+        (yt ** 2).sum().backward()
+        np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), rtol=1e-12,
+                                   atol=1e-14)
+    np.testing.assert_allclose(e.weight_orig.grad.numpy(), t.weight_orig.grad.numpy(),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(e.weight_u.numpy(), t.weight_u.numpy(), rtol=1e-12, atol=1e-14)
+    e.eval()
+    t.eval()
+    u = e.weight_u.numpy().copy()
+    np.testing.assert_allclose(e(ember.tensor(x)).detach().numpy(),
+                               t(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(e.weight_u.numpy(), u)  # eval mode leaves u alone
+    with pytest.raises(ValueError, match="spectral_norm: Linear has no parameter 'w'"):
+        spectral_norm(ember.nn.Linear(2, 2), "w")
 
 
 def test_parameters_to_vector_and_back():
