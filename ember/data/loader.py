@@ -191,7 +191,7 @@ class DataLoader:
         # the order is drawn now, when the epoch starts, not at the first next()
         if self.batch_sampler is not None:
             fetch, keys = self._plan_batches([np.asarray(list(b), dtype=np.int64)
-                                              for b in self.batch_sampler])
+                                              for b in self.batch_sampler], self._tensor_source())
         else:
             n, order = len(self.dataset), None
             if self.sampler is not None:
@@ -212,27 +212,24 @@ class DataLoader:
 
     def _plan(self, n, order):
         """(fetch, keys): the epoch's batches in order as keys, and fetch(key) that makes one."""
-        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
-        if source is None:
-            return self._fetch_samples, (range(a, b) if order is None else order[a:b].tolist()
-                                         for a, b in self._bounds(n))
-        arrays, index_map = source
-        if order is None and index_map is None:
-            return partial(_slice_batch, arrays), (slice(a, b) for a, b in self._bounds(n))
+        source = self._tensor_source()
+        if source is not None and order is None and source[1] is None:  # plain slices
+            return partial(_slice_batch, source[0]), (slice(a, b) for a, b in self._bounds(n))
         if order is None:
             order = np.arange(n)
-        if index_map is not None:
-            order = index_map[order]
-        return partial(_take_batch, arrays), (order[a:b] for a, b in self._bounds(n))
+        return self._plan_batches((order[a:b] for a, b in self._bounds(n)), source)
 
-    def _plan_batches(self, batches):
-        """(fetch, keys) for the index arrays of a batch sampler."""
-        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
+    def _plan_batches(self, batches, source):
+        """(fetch, keys) for batches given as index arrays: one take per tensor of a
+        TensorDataset (through a Subset's index map), else the samples through collate_fn."""
         if source is None:
             return self._fetch_samples, (b.tolist() for b in batches)
         arrays, index_map = source
         return partial(_take_batch, arrays), (b if index_map is None else index_map[b]
                                               for b in batches)
+
+    def _tensor_source(self):
+        return _tensor_source(self.dataset) if self.collate_fn is default_collate else None
 
     def _fetch_samples(self, indices):
         get_many = getattr(self.dataset, "__getitems__", None)

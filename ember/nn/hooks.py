@@ -131,13 +131,13 @@ class _HookPoint(Function):
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, points, k, is_output):
-        ctx.points, ctx.k, ctx.is_output = points, k, is_output
+    def forward(ctx, x, points, is_output):
+        ctx.points, ctx.is_output = points, is_output
         return x.view()
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.points.reached(ctx, g), None, None, None
+        return ctx.points.reached(ctx, g), None, None
 
     array_backward = backward
 
@@ -158,7 +158,7 @@ class _HookPoints:
         args = list(args)
         for i, a in enumerate(args):
             if isinstance(a, Tensor) and a.requires_grad:
-                args[i] = _HookPoint.apply(a, self, i, False)
+                args[i] = _HookPoint.apply(a, self, False)
                 self.inputs[i] = args[i].grad_fn
         return tuple(args)
 
@@ -173,7 +173,7 @@ class _HookPoints:
         self.n_outputs = len(outs)
         for i, o in enumerate(outs):
             if isinstance(o, Tensor) and o.requires_grad:
-                outs[i] = _HookPoint.apply(o, self, i, True)
+                outs[i] = _HookPoint.apply(o, self, True)
                 self.outputs[i] = outs[i].grad_fn
         if single:
             return outs[0]

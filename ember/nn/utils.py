@@ -118,14 +118,23 @@ class _WeightNorm:
         object.__setattr__(module, self.name, self.compute(module))
 
 
+def _find_hook(module, kind, name):
+    """(id, hook) of the forward pre-hook of type `kind` that reparametrizes module.<name>, or
+    (None, None)."""
+    hooks = module._hooks.forward_pre if module._hooks else {}
+    for hid, hook in hooks.items():
+        if isinstance(hook, kind) and hook.name == name:
+            return hid, hook
+    return None, None
+
+
 def weight_norm(module, name="weight", dim=0):
     """Reparametrize module.<name> as g v / ||v|| (Salimans and Kingma 2016): parameters
     <name>_g (the norms, over all dims but `dim`; dim=None: one norm) and <name>_v (the
     direction); the weight is recomputed before every forward. PyTorch's
     torch.nn.utils.weight_norm, with its parameter names."""
     from .module import Parameter
-    if any(isinstance(h, _WeightNorm) and h.name == name
-           for h in (module._hooks.forward_pre.values() if module._hooks else ())):
+    if _find_hook(module, _WeightNorm, name)[1] is not None:
         raise RuntimeError(f"weight_norm: {type(module).__name__}.{name} already has weight norm")
     weight = module._parameters.get(name)
     if weight is None:
@@ -135,26 +144,23 @@ def weight_norm(module, name="weight", dim=0):
     module.register_parameter(name + "_g", Parameter(_norm_except_dim(weight, dim).detach()))
     module.register_parameter(name + "_v", Parameter(weight.detach()))
     object.__setattr__(module, name, hook.compute(module))
-    module._weight_norm_handle = module.register_forward_pre_hook(hook)
+    module.register_forward_pre_hook(hook)
     return module
 
 
 def remove_weight_norm(module, name="weight"):
     """Fold g v / ||v|| back into one parameter <name> and drop the hook."""
     from .module import Parameter
-    handle = module.__dict__.get("_weight_norm_handle")
-    hooks = module._hooks.forward_pre if module._hooks else {}
-    hook = hooks.get(handle.id) if handle is not None else None
-    if not isinstance(hook, _WeightNorm) or hook.name != name:
+    hid, hook = _find_hook(module, _WeightNorm, name)
+    if hook is None:
         raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in "
                          f"{type(module).__name__}")
     weight = hook.compute(module).detach()
-    handle.remove()
+    del module._hooks.forward_pre[hid]
     object.__delattr__(module, name)
     delattr(module, name + "_g")
     delattr(module, name + "_v")
     module.register_parameter(name, Parameter(weight))
-    del module._weight_norm_handle
     return module
 
 
@@ -202,6 +208,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     from ..backend import rng
     from .conv import ConvTranspose2d
     from .module import Parameter
+    if _find_hook(module, _SpectralNorm, name)[1] is not None:
+        raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} already has spectral "
+                           "norm")
     weight = module._parameters.get(name)
     if weight is None:
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")

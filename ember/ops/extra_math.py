@@ -13,7 +13,8 @@ from .elementwise import _binary, _float_unary, pow
 
 
 def _unary(name, np_fn, derivative, save="x", doc=""):
-    """A unary op y = np_fn(x) with dy/dx = derivative(x, y) (Tensors; the saved one is used)."""
+    """A unary op y = np_fn(x) with dy/dx = derivative(saved), written with ember ops on the
+    Tensor it saves: x (save="x") or y (save="y")."""
 
     def forward(ctx, x):
         y = np_fn(x)
@@ -22,7 +23,7 @@ def _unary(name, np_fn, derivative, save="x", doc=""):
 
     def backward(ctx, g):
         (saved,) = ctx.saved_tensors
-        return g * (derivative(saved, None) if save == "x" else derivative(None, saved))
+        return g * derivative(saved)
 
     cls = type(name.capitalize(), (Function,), {
         "name": name, "__doc__": doc, "forward": staticmethod(forward),
@@ -31,30 +32,29 @@ def _unary(name, np_fn, derivative, save="x", doc=""):
 
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
-
-tan = _unary("tan", np.tan, lambda x, y: 1.0 + y * y, save="y", doc="y = tan x;  dy/dx = 1 + y^2")
-sinh = _unary("sinh", np.sinh, lambda x, y: x.cosh(), doc="y = sinh x;  dy/dx = cosh x")
-cosh = _unary("cosh", np.cosh, lambda x, y: x.sinh(), doc="y = cosh x;  dy/dx = sinh x")
-asin = _unary("asin", np.arcsin, lambda x, y: (1.0 - x * x).rsqrt(),
-              doc="y = asin x;  dy/dx = 1 / sqrt(1 - x^2)")
-acos = _unary("acos", np.arccos, lambda x, y: -(1.0 - x * x).rsqrt(),
-              doc="y = acos x;  dy/dx = -1 / sqrt(1 - x^2)")
-atan = _unary("atan", np.arctan, lambda x, y: 1.0 / (1.0 + x * x),
-              doc="y = atan x;  dy/dx = 1 / (1 + x^2)")
-expm1 = _unary("expm1", np.expm1, lambda x, y: y + 1.0, save="y",
-               doc="y = e^x - 1 (exact near 0);  dy/dx = y + 1")
-exp2 = _unary("exp2", np.exp2, lambda x, y: y * LN2, save="y", doc="y = 2^x;  dy/dx = y ln 2")
-log2 = _unary("log2", np.log2, lambda x, y: 1.0 / (x * LN2), doc="y = log2 x;  dy/dx = 1/(x ln 2)")
-log10 = _unary("log10", np.log10, lambda x, y: 1.0 / (x * LN10),
-               doc="y = log10 x;  dy/dx = 1 / (x ln 10)")
-reciprocal = _unary("reciprocal", np.reciprocal, lambda x, y: -(y * y), save="y",
-                    doc="y = 1 / x;  dy/dx = -y^2")
-
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-erf = _unary("erf", _erf, lambda x, y: (-(x * x)).exp() * TWO_OVER_SQRT_PI,
+
+tan = _unary("tan", np.tan, lambda y: 1.0 + y * y, save="y", doc="y = tan x;  dy/dx = 1 + y^2")
+sinh = _unary("sinh", np.sinh, lambda x: x.cosh(), doc="y = sinh x;  dy/dx = cosh x")
+cosh = _unary("cosh", np.cosh, lambda x: x.sinh(), doc="y = cosh x;  dy/dx = sinh x")
+asin = _unary("asin", np.arcsin, lambda x: (1.0 - x * x).rsqrt(),
+              doc="y = asin x;  dy/dx = 1 / sqrt(1 - x^2)")
+acos = _unary("acos", np.arccos, lambda x: -(1.0 - x * x).rsqrt(),
+              doc="y = acos x;  dy/dx = -1 / sqrt(1 - x^2)")
+atan = _unary("atan", np.arctan, lambda x: 1.0 / (1.0 + x * x),
+              doc="y = atan x;  dy/dx = 1 / (1 + x^2)")
+expm1 = _unary("expm1", np.expm1, lambda y: y + 1.0, save="y",
+               doc="y = e^x - 1 (exact near 0);  dy/dx = y + 1")
+exp2 = _unary("exp2", np.exp2, lambda y: y * LN2, save="y", doc="y = 2^x;  dy/dx = y ln 2")
+log2 = _unary("log2", np.log2, lambda x: 1.0 / (x * LN2), doc="y = log2 x;  dy/dx = 1/(x ln 2)")
+log10 = _unary("log10", np.log10, lambda x: 1.0 / (x * LN10),
+               doc="y = log10 x;  dy/dx = 1 / (x ln 10)")
+reciprocal = _unary("reciprocal", np.reciprocal, lambda y: -(y * y), save="y",
+                    doc="y = 1 / x;  dy/dx = -y^2")
+erf = _unary("erf", _erf, lambda x: (-(x * x)).exp() * TWO_OVER_SQRT_PI,
              doc="y = erf x (float64 inside, a few ulp);  dy/dx = 2/sqrt(pi) e^(-x^2)")
 erfc = _unary("erfc", lambda x: _erf(x, complement=True),
-              lambda x, y: (-(x * x)).exp() * -TWO_OVER_SQRT_PI,
+              lambda x: (-(x * x)).exp() * -TWO_OVER_SQRT_PI,
               doc="y = 1 - erf x, accurate however small;  dy/dx = -2/sqrt(pi) e^(-x^2)")
 
 

@@ -89,6 +89,8 @@ def unbind(input, dim=0):
 def masked_select(input, mask):
     """The elements of input where mask is True, as a 1-D tensor (the two broadcast together)."""
     T = tensor_cls()
+    if not isinstance(input, T):
+        raise TypeError(f"masked_select: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(mask, T) or mask.dtype != np.bool_:
         raise TypeError(f"masked_select: mask must be a bool Tensor, got "
                         f"{getattr(mask, 'dtype', type(mask).__name__)}")

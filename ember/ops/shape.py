@@ -490,10 +490,10 @@ def pad(x, pad, mode="constant", value=0.0):
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block."""
     r = int(upscale_factor)
-    *lead, c, h, w = input.shape
-    if input.ndim < 3 or c % (r * r):
+    if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle: expected an input of at least 3 dims whose channels "
                            f"divide by upscale_factor^2 = {r * r}, got shape {tuple(input.shape)}")
+    *lead, c, h, w = input.shape
     k = len(lead)
     x = input.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
     x = x.permute(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
@@ -503,11 +503,11 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H r, W r) -> (*, C r^2, H, W): pixel_shuffle undone."""
     r = int(downscale_factor)
-    *lead, c, hr, wr = input.shape
-    if input.ndim < 3 or hr % r or wr % r:
+    if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
         raise RuntimeError(f"pixel_unshuffle: expected an input of at least 3 dims whose height "
                            f"and width divide by downscale_factor = {r}, got shape "
                            f"{tuple(input.shape)}")
+    *lead, c, hr, wr = input.shape
     k = len(lead)
     x = input.reshape(tuple(lead) + (c, hr // r, r, wr // r, r))
     x = x.permute(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))

@@ -64,9 +64,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     dim = input1.ndim - 1
     norms = ((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)
     cos = (input1 * input2).sum(dim) / norms.sqrt()
-    zero = cos * 0.0
-    loss = where(target == 1, 1.0 - cos, zero) + where(target == -1, (cos - margin).clamp(min=0.0),
-                                                        zero)
+    loss = where(target == 1, 1.0 - cos, 0.0) + where(target == -1,
+                                                       (cos - margin).clamp(min=0.0), 0.0)
     return _reduce(loss, reduction, "cosine_embedding_loss")
 
 
@@ -75,9 +74,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     """x where y = 1, max(0, margin - x) where y = -1."""
     _tensors("hinge_embedding_loss", input, target)
     reduction = _reduction("hinge_embedding_loss", size_average, reduce, reduction)
-    zero = input * 0.0  # (PyTorch: the margin term where y != 1, x itself where y != -1)
-    loss = where(target != 1, (margin - input).clamp(min=0.0), zero) + where(target != -1, input,
-                                                                            zero)
+    # PyTorch's terms: the margin one where y != 1, x itself where y != -1
+    loss = where(target != 1, (margin - input).clamp(min=0.0), 0.0) + where(target != -1, input,
+                                                                           0.0)
     return _reduce(loss, reduction, "hinge_embedding_loss")
 
 

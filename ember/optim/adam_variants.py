@@ -37,12 +37,11 @@ class _Adaptive(Optimizer):
     @staticmethod
     def _lerp(avg, g, w, tmp):
         """avg += w (g - avg): torch's lerp_ for w < 0.5 (its other branch for w >= 0.5)."""
+        np.subtract(g, avg, out=tmp)
         if w < 0.5:
-            np.subtract(g, avg, out=tmp)
             tmp *= w
             avg += tmp
         else:
-            np.subtract(g, avg, out=tmp)
             tmp *= 1 - w
             np.subtract(g, tmp, out=avg)
 

@@ -418,9 +418,6 @@ class CyclicLR(LRScheduler):
         self.scale_mode = scale_mode
         _init_momentum_cycle(self, optimizer, cycle_momentum, base_momentum, max_momentum,
                              last_epoch)
-        if cycle_momentum:
-            self.base_momentums = [g["base_momentum"] for g in optimizer.param_groups]
-            self.max_momentums = [g["max_momentum"] for g in optimizer.param_groups]
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -441,8 +438,8 @@ class CyclicLR(LRScheduler):
         scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
         at = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
         if self.cycle_momentum:
-            for group, b, m in zip(self.optimizer.param_groups, self.base_momentums,
-                                   self.max_momentums):
+            for group in self.optimizer.param_groups:
+                b, m = group["base_momentum"], group["max_momentum"]
                 self._set_momentum(group, m - (m - b) * scale * at)
         return [b + (m - b) * scale * at for b, m in zip(self.base_lrs, self.max_lrs)]
 

@@ -163,6 +163,10 @@ def test_padding_and_rms_norm_errors_name_the_layer():
         enn.ReflectionPad1d(1)(ember.ones(1, 2, 3, 4))
     with pytest.raises(Exception, match="rms_norm"):
         enn.RMSNorm(3)(ember.ones(2, 4))
+    with pytest.raises(RuntimeError, match="pixel_shuffle: expected an input of at least 3 dims"):
+        enn.PixelShuffle(2)(ember.ones(4, 4))
+    with pytest.raises(RuntimeError, match="pixel_unshuffle: .*divide by downscale_factor = 2"):
+        enn.PixelUnshuffle(2)(ember.ones(1, 3, 5))
     with pytest.raises(TypeError, match="cosine_similarity: expected Tensors"):
         ember.nn.functional.cosine_similarity(ember.ones(2), np.ones(2))
 

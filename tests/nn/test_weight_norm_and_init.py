@@ -55,6 +55,13 @@ def test_weight_norm_errors_and_a_sequential():
     weight_norm(lin)
     with pytest.raises(RuntimeError, match="already has weight norm"):
         weight_norm(lin)
+    rnn_like = ember.nn.Linear(2, 2)  # two reparametrized parameters, removed in either order
+    weight_norm(rnn_like)
+    weight_norm(rnn_like, "bias")
+    remove_weight_norm(rnn_like)
+    assert "weight" in dict(rnn_like.named_parameters()) and "bias_g" in rnn_like.state_dict()
+    remove_weight_norm(rnn_like, "bias")
+    assert sorted(rnn_like.state_dict()) == ["bias", "weight"]
     net = ember.nn.Sequential(lin, ember.nn.Tanh())
     net(ember.ones(1, 2)).sum().backward()
     assert lin.weight_g.grad is not None and lin.weight_v.grad is not None
@@ -90,6 +97,8 @@ def test_spectral_norm_matches_torch_in_training_and_eval(layer, shape):
     np.testing.assert_array_equal(e.weight_u.numpy(), u)  # eval mode leaves u alone
     with pytest.raises(ValueError, match="spectral_norm: Linear has no parameter 'w'"):
         spectral_norm(ember.nn.Linear(2, 2), "w")
+    with pytest.raises(RuntimeError, match="Linear.weight already has spectral norm"):
+        spectral_norm(spectral_norm(ember.nn.Linear(2, 2)))
 
 
 def test_parameters_to_vector_and_back():

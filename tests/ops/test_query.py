@@ -85,6 +85,8 @@ def test_selection_errors_name_the_op():
     x = ember.ones(3, 4)
     with pytest.raises(IndexError, match="narrow: start 3 and length 2 do not fit in dim 0"):
         x.narrow(0, 3, 2)
+    with pytest.raises(TypeError, match="masked_select: input must be a Tensor"):
+        ember.masked_select(np.ones(4), ember.ones(4) > 0)
     with pytest.raises(TypeError, match="masked_select: mask must be a bool Tensor"):
         ember.masked_select(x, ember.ones(4))
     with pytest.raises(ValueError, match="masked_select"):
