@@ -13,10 +13,12 @@ import numpy as np
 from ..backend import get_default_dtype
 from ..ops import cat, stack
 from ..ops._util import tensor_cls
+from ..ops.index import AdvancedIndex
 from ..ops.rnn import gate_count, recurrent_layer
 from . import init
 from .functional import dropout as _dropout
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, packed_positions, pad_packed_sequence
 
 
 def _float_input(name, input, dtype):
@@ -30,6 +32,38 @@ def _float_input(name, input, dtype):
 
 def _zeros(shape, dtype):
     return tensor_cls()(np.zeros(shape, dtype=dtype))
+
+
+def _runs(batch_sizes):
+    """A packed batch's time steps as runs (t0, t1, n): steps t0..t1-1 all have the first n
+    (sorted) sequences active (batch_sizes never grows)."""
+    sizes = np.asarray(batch_sizes)
+    starts = np.flatnonzero(np.diff(sizes, prepend=-1))
+    ends = np.append(starts[1:], sizes.size)
+    return [(int(a), int(b), int(sizes[a])) for a, b in zip(starts, ends)]
+
+
+def _packed_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, runs):
+    """One direction of one layer over a padded, sorted batch x (T, B, I) of variable-length
+    sequences: one fused layer op per run of steps with the same active sequences (the first n),
+    the others' states carried unchanged past it. Forward, a finished sequence keeps its last
+    state; in reverse (runs from the last), a sequence starts from h0 at its own last step.
+    Returns (output (T, B, H), zeros where a sequence has no step, h_n[, c_n])."""
+    batch = x.shape[1]
+    states = [h0] if c0 is None else [h0, c0]
+    pieces = []
+    for t0, t1, n in (reversed(runs) if reverse else runs):
+        active = [s[:n] for s in states] + [None] * (c0 is None)
+        y, *last = recurrent_layer(mode, x[t0:t1, :n], *active, w_ih, w_hh, b_ih, b_hh,
+                                   reverse=reverse)
+        if n < batch:
+            y = cat([y, _zeros((t1 - t0, batch - n, y.shape[2]), y.dtype)], 1)
+            last = [cat([new, s[n:]], 0) for new, s in zip(last, states)]
+        states = last
+        pieces.append(y)
+    if reverse:
+        pieces.reverse()
+    return (pieces[0] if len(pieces) == 1 else cat(pieces, 0), *states)
 
 
 class RNNBase(Module):
@@ -130,18 +164,13 @@ class RNNBase(Module):
         return states
 
     def forward(self, input, hx=None):
-        """input (T, B, I) ((B, T, I) with batch_first, (T, I) unbatched); hx (L*D, B, H)
-        ((h_0, c_0) for LSTM). Returns (output (T, B, D*H), h_n) or (output, (h_n, c_n))."""
-        name, lstm = type(self).__name__, self.mode == "LSTM"
-        w0 = self.weight_ih_l0
-        _float_input(name, input, w0.dtype)
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected a 2-D (unbatched) or 3-D (batched) input, got "
-                             f"{input.ndim}-D of shape {input.shape}")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.shape[-1]} (input shape "
-                               f"{input.shape})")
+        """input (T, B, I) ((B, T, I) with batch_first, (T, I) unbatched) or a PackedSequence;
+        hx (L*D, B, H) ((h_0, c_0) for LSTM). Returns (output (T, B, D*H), h_n) or
+        (output, (h_n, c_n)); output is a PackedSequence where input was one."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        name = type(self).__name__
+        self._check_input(input, (2, 3), "a 2-D (unbatched) or 3-D (batched) input")
         batched = input.ndim == 3
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
@@ -150,28 +179,64 @@ class RNNBase(Module):
             raise RuntimeError(f"{name}: expected a sequence length larger than 0, got input "
                                f"of shape {input.shape}")
         states = self._initial_states(hx, batched, x.shape[1], x.dtype)
+        x, finals = self._layers(x, states, None)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        if not batched:
+            x = x.squeeze(1)
+            finals = [f.squeeze(1) for f in finals]
+        return (x, tuple(finals)) if self.mode == "LSTM" else (x, finals[0])
+
+    def _forward_packed(self, packed, hx):
+        """A packed batch: sequence b runs over its own steps only, so h_n (and c_n) is its state
+        after its last step, and the reverse direction starts from its own last step. hx and h_n
+        are in the batch's original order (permuted by sorted_indices, unsorted_indices)."""
+        self._check_input(packed.data, (2,), "a packed input with 2-D data (steps, input_size)")
+        sizes = packed.batch_sizes._data
+        states = self._initial_states(hx, True, int(sizes[0]), packed.data.dtype)
+        if hx is not None and packed.sorted_indices is not None:
+            states = tuple(s.index_select(1, packed.sorted_indices) for s in states)
+        x, _ = pad_packed_sequence(PackedSequence(packed.data, packed.batch_sizes))
+        x, finals = self._layers(x, states, _runs(sizes))
+        data = AdvancedIndex.apply(x, packed_positions(sizes))
+        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                                packed.unsorted_indices)
+        if packed.unsorted_indices is not None:
+            finals = [f.index_select(1, packed.unsorted_indices) for f in finals]
+        return (output, tuple(finals)) if self.mode == "LSTM" else (output, finals[0])
+
+    def _check_input(self, input, ndims, expected):
+        name = type(self).__name__
+        _float_input(name, input, self.weight_ih_l0.dtype)
+        if input.ndim not in ndims:
+            raise ValueError(f"{name}: expected {expected}, got {input.ndim}-D of shape "
+                             f"{input.shape}")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.shape[-1]} (input shape "
+                               f"{input.shape})")
+
+    def _layers(self, x, states, runs):
+        """Every layer and direction over the time-major x (T, B, I) from states ((L*D, B, H)
+        tensors); runs as in _packed_direction, or None for full-length sequences.
+        Returns the last layer's output (T, B, D*H) and the final states stacked (L*D, B, H)."""
+        lstm = self.mode == "LSTM"
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
             outputs = []
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
-                h0 = states[0][k]
-                c0 = states[1][k] if lstm else None
-                y, *last = recurrent_layer(self.mode, x, h0, c0, *self._weights(layer, d),
-                                           reverse=bool(d))
+                h0, c0 = states[0][k], states[1][k] if lstm else None
+                args = (self.mode, x, h0, c0, *self._weights(layer, d))
+                y, *last = (recurrent_layer(*args, reverse=bool(d)) if runs is None else
+                            _packed_direction(*args, reverse=bool(d), runs=runs))
                 outputs.append(y)
                 for store, s in zip(finals, last):
                     store.append(s)
             x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = _dropout(x, self.dropout, True)
-        finals = [stack(f, 0) for f in finals]
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)
-        if not batched:
-            x = x.squeeze(1)
-            finals = [f.squeeze(1) for f in finals]
-        return (x, tuple(finals)) if lstm else (x, finals[0])
+        return x, [stack(f, 0) for f in finals]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

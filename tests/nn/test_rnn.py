@@ -16,14 +16,7 @@ torch = pytest.importorskip("torch")
 
 I, H, T, B = 4, 5, 6, 3
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _torch_one_thread():
-    """torch's small RNN kernels spend seconds waiting for OpenMP threads on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 # (class, constructor kwargs, input shape, whether hx is given)
 CONFIGS = [

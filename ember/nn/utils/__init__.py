@@ -1,12 +1,14 @@
 """nn.utils with PyTorch's names and semantics: gradient clipping (in place), weight_norm and
-remove_weight_norm, spectral_norm, parameters_to_vector and vector_to_parameters."""
+remove_weight_norm, spectral_norm, parameters_to_vector and vector_to_parameters; `rnn` holds
+the variable-length sequence tools (pad_sequence, pack_padded_sequence, ...)."""
 import math
 
 import numpy as np
 
-from ..autograd import bump_version
-from ..backend import get_default_dtype
-from ..tensor import Tensor
+from ...autograd import bump_version
+from ...backend import get_default_dtype
+from ...tensor import Tensor
+from . import rnn  # noqa: F401  (nn.utils.rnn, as in torch)
 
 
 def _grads(name, parameters):
@@ -74,7 +76,7 @@ def clip_grad_value_(parameters, clip_value):
 
 def parameters_to_vector(parameters):
     """All parameters flattened and joined into one 1-D tensor (gradients flow back to them)."""
-    from ..ops.shape import cat
+    from ...ops.shape import cat
     return cat([p.reshape(-1) for p in parameters])
 
 
@@ -133,7 +135,7 @@ def weight_norm(module, name="weight", dim=0):
     <name>_g (the norms, over all dims but `dim`; dim=None: one norm) and <name>_v (the
     direction); the weight is recomputed before every forward. PyTorch's
     torch.nn.utils.weight_norm, with its parameter names."""
-    from .module import Parameter
+    from ..module import Parameter
     if _find_hook(module, _WeightNorm, name)[1] is not None:
         raise RuntimeError(f"weight_norm: {type(module).__name__}.{name} already has weight norm")
     weight = module._parameters.get(name)
@@ -150,7 +152,7 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Fold g v / ||v|| back into one parameter <name> and drop the hook."""
-    from .module import Parameter
+    from ..module import Parameter
     hid, hook = _find_hook(module, _WeightNorm, name)
     if hook is None:
         raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in "
@@ -205,9 +207,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     that start as random unit vectors (Miyato et al. 2018); W is kept as <name>_orig. The
     iteration runs before each forward in training mode. PyTorch's torch.nn.utils.spectral_norm,
     with its names; dim=None is 1 for ConvTranspose layers, else 0."""
-    from ..backend import rng
-    from .conv import ConvTranspose2d
-    from .module import Parameter
+    from ...backend import rng
+    from ..conv import ConvTranspose2d
+    from ..module import Parameter
     if _find_hook(module, _SpectralNorm, name)[1] is not None:
         raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} already has spectral "
                            "norm")
