@@ -161,7 +161,7 @@ class Node:
         self._to_save = None
         self._freed = False
         self.hooks = None
-        self.output = None  # (shape, dtype, version box, id of the array) of the output
+        # self.output: (version box, id of the array) of the op's output, set by apply
 
     @property
     def name(self):
@@ -174,11 +174,12 @@ class Node:
         """What each saved array is: (None, box) the op's output, (tensor, box) an input, or
         (False, None) a constant. Found by identity, when backward asks (never on the fast
         path of `saved_arrays`)."""
-        out_id, inputs, found = self.output[3], self.inputs, []
+        box, out_id = self.output
+        inputs, found = self.inputs, []
         T = _Tensor
         for arr in self._to_save:
             if id(arr) == out_id:
-                found.append((None, self.output[2]))
+                found.append((None, box))
                 continue
             for t in inputs:
                 if isinstance(t, T) and t._data is arr:
@@ -279,11 +280,13 @@ class Function:
         if True in needs and _grad_mode.enabled:
             ctx = Node(cls, args, tuple(needs))
             raw_out = cls.forward(ctx, *arrays, **kwargs)
-            out = T(raw_out, True, ctx)
+            out = T(raw_out)
+            out._requires_grad = True
+            out.grad_fn = ctx
             if cls.is_view:
                 out._version = args[0]._version
             data = out._data
-            ctx.output = (data.shape, data.dtype, out._version, id(data))
+            ctx.output = (out._version, id(data))
             if data is not raw_out and ctx._to_save is not None:  # NumPy gave a 0-d result as
                 ctx._to_save = tuple(data if a is raw_out else a for a in ctx._to_save)  # a scalar
             return out
