@@ -13,8 +13,9 @@ from .extra_math import (acos, asin, atan, atan2, ceil, cosh, erf, erfc, exp2, e
                          trunc)
 from .index import (gather, getitem, index_select, masked_fill, scatter_add, setitem, sort, topk)
 from .linalg import bmm, dot, einsum, linear, matmul, mm, outer
-from .reduce import (amax, amin, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod,
-                     std, sum, var)
+from .matrix import diag, diag_embed, diagonal, trace
+from .reduce import (amax, amin, argmax, argmin, cumprod, cumsum, logsumexp, max, mean, min, norm,
+                     prod, std, sum, var)
 from .query import (allclose, argsort, count_nonzero, equal, is_tensor, isclose, masked_select,
                     narrow, nonzero, numel, unbind)
 from .shape import (_shape_arg as shape_arg, broadcast_to, cat, chunk, expand, flatten, flip,
@@ -90,6 +91,7 @@ def bind_methods(T):
         count_nonzero=count_nonzero, nelement=numel, narrow=narrow, unbind=unbind,
         masked_select=masked_select, where=lambda x, condition, other: where(condition, x, other),
         ndimension=lambda x: x.ndim,
+        cumprod=cumprod, diagonal=diagonal, diag=diag, diag_embed=diag_embed, trace=trace,
     )
     for name, fn in methods.items():
         setattr(T, name, fn)

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd import _NO_CTX, Function
 from ._util import as_operands, broadcast_shapes, unbroadcast, unbroadcast_array
+from .matrix import diagonal
 
 
 class MatMul(Function):
@@ -196,26 +197,33 @@ class Einsum(Function):
 
 
 def _parse_einsum(equation, operands):
+    """(input subscripts, output subscripts, operands) for Einsum: '...' replaced by letters of
+    its own (its size-1 dims expanded to broadcast), and each letter repeated within an operand
+    replaced by that operand's diagonal (its dims moved last, as `diagonal` does)."""
     eq = equation.replace(" ", "")
-    if "." in eq:
-        raise NotImplementedError("einsum: ellipsis ('...') subscripts are not supported yet")
-    if "->" in eq:
-        lhs, out = eq.split("->")
-    else:
-        lhs = eq
-        letters = lhs.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    lhs, arrow, out = eq.partition("->")
     ins = lhs.split(",")
     if len(ins) != len(operands):
         raise ValueError(f"einsum: '{equation}' names {len(ins)} operands, got {len(operands)}")
+    for sub in ins + [out]:
+        bad = set(sub.replace("...", "")) - set(_LETTERS)
+        if bad or sub.count("...") > 1:
+            raise ValueError(f"einsum: bad subscripts '{sub}' in '{equation}' (letters, and at "
+                             f"most one '...' per operand)")
+    ins, ell = _expand_ellipsis(equation, ins, operands)
+    if arrow:
+        out = out.replace("...", "".join(ell))
+        for c in set(out):
+            if out.count(c) > 1:
+                raise ValueError(f"einsum: output subscript {c} appears more than once in the "
+                                 f"output")
+    else:  # implicit output: the broadcast dims, then the letters used once, in order
+        letters = "".join(c for sub in ins for c in sub if c not in ell)
+        out = "".join(ell) + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    operands = _broadcast_ellipsis(ins, operands, ell)
+    ins, operands = zip(*(_take_diagonals(s, x) for s, x in zip(ins, operands)))
     sizes = {}
     for sub, x in zip(ins, operands):
-        if len(sub) != x.ndim:
-            raise ValueError(f"einsum: subscripts '{sub}' have {len(sub)} letters for an operand "
-                             f"with {x.ndim} dims (shape {x.shape})")
-        if len(set(sub)) != len(sub):
-            raise NotImplementedError(f"einsum: repeated subscripts within '{sub}' (diagonals) "
-                                      "are not supported")
         for c, n in zip(sub, x.shape):
             if sizes.setdefault(c, n) != n:
                 raise ValueError(f"einsum: subscript '{c}' has size {sizes[c]} in one operand and "
@@ -223,7 +231,56 @@ def _parse_einsum(equation, operands):
     for c in out:
         if c not in sizes:
             raise ValueError(f"einsum: output subscript '{c}' is not in any input")
-    return ins, out
+    return list(ins), out, operands
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _expand_ellipsis(equation, ins, operands):
+    """Each operand's subscripts with '...' spelled out in letters unused by the equation, the
+    dims right-aligned across operands (NumPy's broadcasting); and those letters, all of them."""
+    dims = []
+    for sub, x in zip(ins, operands):
+        named = len(sub.replace("...", ""))
+        extra = x.ndim - named
+        if extra < 0 or (extra and "..." not in sub):
+            raise ValueError(f"einsum: subscripts '{sub}' have {named} letters for an operand "
+                             f"with {x.ndim} dims (shape {tuple(x.shape)})")
+        dims.append(extra)
+    free = [c for c in _LETTERS if c not in equation]
+    ell = free[:max(dims, default=0)]
+    return [sub.replace("...", "".join(ell[len(ell) - n:])) for sub, n in zip(ins, dims)], ell
+
+
+def _broadcast_ellipsis(ins, operands, ell):
+    """Expand each operand's size-1 broadcast dims to the size the other operands give them."""
+    size = {}
+    for sub, x in zip(ins, operands):
+        for c, n in zip(sub, x.shape):
+            if c in ell and n != 1 and size.setdefault(c, n) != n:
+                raise ValueError(f"einsum: the '...' dims of the operands do not broadcast "
+                                 f"({size[c]} against {n})")
+    result = []
+    for sub, x in zip(ins, operands):
+        shape = tuple(size.get(c, n) if c in ell else n for c, n in zip(sub, x.shape))
+        result.append(x if shape == tuple(x.shape) else x.expand(shape))
+    return result
+
+
+def _take_diagonals(sub, x):
+    """(subscripts, operand) with every letter repeated within sub replaced by the diagonal of
+    those dims (e.g. 'ii' -> 'i')."""
+    while len(set(sub)) != len(sub):
+        c = next(c for c in sub if sub.count(c) > 1)
+        p = sub.index(c)
+        q = sub.index(c, p + 1)
+        if x.shape[p] != x.shape[q]:
+            raise ValueError(f"einsum: subscript {c} is repeated for an operand but the sizes "
+                             f"don't match, {x.shape[q]} != {x.shape[p]}")
+        x = diagonal(x, 0, p, q)
+        sub = sub[:p] + sub[p + 1:q] + sub[q + 1:] + c
+    return sub, x
 
 
 def einsum_spec(spec, *operands):
@@ -231,10 +288,12 @@ def einsum_spec(spec, *operands):
 
 
 def einsum(equation, *operands):
-    """einsum('ij,jk->ik', a, b): PyTorch's subscripts, without ellipsis or diagonals."""
+    """einsum('ij,jk->ik', a, b): PyTorch's subscripts, with '...' for broadcast dims and
+    letters repeated within an operand for its diagonal ('ii->i', 'ii' the trace)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     dtypes = {x.dtype for x in operands}
     if len(dtypes) > 1:
         raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dtypes))}")
-    return einsum_spec(_parse_einsum(equation, operands), *operands)
+    ins, out, operands = _parse_einsum(equation, operands)
+    return einsum_spec((ins, out), *operands)

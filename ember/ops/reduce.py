@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, prod, max/min, amax/amin, var/std, norm, logsumexp, cumsum, argmax.
+"""Reductions: sum, mean, prod, max/min, amax/amin, var/std, norm, logsumexp, cumsum, cumprod,
+argmax.
 
 A reduction's backward broadcasts the gradient back over the reduced dims. Where backward needs
 the result (amax, logsumexp, norm, std), forward saves the very array it returns, so the result
@@ -272,7 +273,54 @@ class Cumsum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+        return _reversed_cumsum(g, ctx.dim)
+
+
+class Cumprod(Function):
+    """y_i = prod_{j <= i} x_j;   dx_k = sum_{i >= k} g_i prod_{j <= i, j != k} x_j.
+
+    Without a graph (array_backward, O(n)): up to a slice's first zero z that is
+    (reversed cumsum of g y)_k / x_k; at z, the reversed cumsum of g y' at z, y' the cumprod with
+    x_z taken as 1; after z, 0. With create_graph the formula itself, written with ember ops on
+    an (n, n) array per slice, so that second derivatives are exact at zeros too."""
+    name = "cumprod"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(x)
+        return np.cumprod(x, axis=dim)
+
+    @staticmethod
+    def array_backward(ctx, g):
+        (x,) = ctx.saved_arrays
+        d = ctx.dim
+        zero = x == 0
+        zeros_so_far = np.cumsum(zero, axis=d)
+        first_zero = zero & (zeros_so_far == 1)
+        from_here = _reversed_cumsum_array(g * np.cumprod(x, d), d)
+        from_here /= np.where(zero, 1, x)
+        at_first_zero = _reversed_cumsum_array(g * np.cumprod(np.where(first_zero, 1, x), d), d)
+        return np.where(zeros_so_far == 0, from_here, np.where(first_zero, at_first_zero, 0))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        T = tensor_cls()
+        xs, gs = x.transpose(ctx.dim, -1), g.transpose(ctx.dim, -1)
+        n = xs.shape[-1]
+        # products[..., k, j] = prod_{i <= j, i != k} x_i: row k is the cumprod with x_k as 1
+        products = where(T(np.eye(n, dtype=bool)), 1.0, xs.unsqueeze(-2)).cumprod(-1)
+        upper = T(np.triu(np.ones((n, n), dtype=bool)))  # j >= k
+        return where(upper, gs.unsqueeze(-2) * products, 0.0).sum(-1).transpose(ctx.dim, -1)
+
+
+def _reversed_cumsum_array(a, dim):
+    return np.flip(np.cumsum(np.flip(a, dim), dim), dim)
+
+
+def _reversed_cumsum(x, dim):
+    return x.flip(dim).cumsum(dim).flip(dim)
 
 
 def _as_accumulator(x, dtype):
@@ -430,8 +478,16 @@ def logsumexp(x, dim, keepdim=False):
 
 
 def cumsum(x, dim, dtype=None):
-    dim = normalize_dim("cumsum", dim, x.ndim)
+    return _cumulative("cumsum", Cumsum, x, dim, dtype)
+
+
+def cumprod(x, dim, dtype=None):
+    return _cumulative("cumprod", Cumprod, x, dim, dtype)
+
+
+def _cumulative(name, op, x, dim, dtype):
+    dim = normalize_dim(name, dim, x.ndim)
     x = _as_accumulator(x, dtype)
     if x.ndim == 0:
-        return x.reshape(1).cumsum(0).reshape(())
-    return Cumsum.apply(x, dim)
+        return op.apply(x.reshape(1), 0).reshape(())
+    return op.apply(x, dim)
