@@ -132,7 +132,8 @@ def _run_evaluate(args, parser):
 
 
 # the course projects: command -> module of ember.projects with add_parser(subparsers)
-PROJECTS = ("textgen", "forecast", "seqclass", "anomaly", "gan", "transfer", "study")
+PROJECTS = ("textgen", "forecast", "seqclass", "textclass", "anomaly", "gan", "transfer",
+            "study")
 BUILTIN = {"xor": _xor_parser, "train": _train_parser, "evaluate": _evaluate_parser}
 
 

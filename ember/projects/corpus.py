@@ -24,29 +24,28 @@ def _fortune_files(root):
 
 
 def read_fortunes(root=FORTUNES_DIR):
-    """The fortunes of every file in `root`, as a list of strings.
-
-    A fortune file holds quotations separated by lines that are a single '%'; each fortune is
-    returned with its surrounding blank lines stripped, and empty ones are dropped.
-    """
+    """The fortunes of every file in `root`, as a list of strings (see read_fortune_file)."""
     if not os.path.isdir(root):
         raise FileNotFoundError(f"no fortune directory at {root} (on Debian/Ubuntu: "
                                 "apt-get install fortunes), or pass --corpus FILE")
-    fortunes = []
-    for path in _fortune_files(root):
-        text = _read_utf8(path)
-        chunk = []
-        for line in text.splitlines():
-            if line.strip() == "%":
-                fortunes.append("\n".join(chunk).strip("\n"))
-                chunk = []
-            else:
-                chunk.append(line.rstrip())
-        fortunes.append("\n".join(chunk).strip("\n"))
-    fortunes = [f for f in fortunes if f.strip()]
+    fortunes = [f for path in _fortune_files(root) for f in read_fortune_file(path)]
     if not fortunes:
         raise ValueError(f"no fortunes found in {root}")
     return fortunes
+
+
+def read_fortune_file(path):
+    """The fortunes of one fortune file (quotations separated by lines that are a single '%'),
+    each with its surrounding blank lines stripped; empty ones are dropped."""
+    fortunes, chunk = [], []
+    for line in _read_utf8(path).splitlines():
+        if line.strip() == "%":
+            fortunes.append("\n".join(chunk).strip("\n"))
+            chunk = []
+        else:
+            chunk.append(line.rstrip())
+    fortunes.append("\n".join(chunk).strip("\n"))
+    return [f for f in fortunes if f.strip()]
 
 
 def _read_utf8(path):
