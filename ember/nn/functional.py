@@ -51,6 +51,8 @@ __all__ = [
     # normalization
     "batch_norm", "dropout1d", "dropout2d", "group_norm", "instance_norm", "layer_norm",
     "rms_norm",
+    # attention
+    "scaled_dot_product_attention",
 ]
 
 
@@ -272,3 +274,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     from ..ops.embedding import embedding as _embedding
     return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
                       sparse)
+
+
+# defined with nn.MultiheadAttention, which builds on the functions above
+from .attention import scaled_dot_product_attention  # noqa: E402
