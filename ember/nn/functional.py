@@ -24,6 +24,8 @@ from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d,  #
 from ..ops.norm import (batch_norm, dropout1d, dropout2d, group_norm,  # noqa: F401
                         instance_norm, layer_norm, rms_norm)
 from ..ops.shape import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ..ops.unpool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d,  # noqa: F401
+                          max_unpool2d)
 from ..ops.similarity import (cosine_embedding_loss, cosine_similarity,  # noqa: F401
                               hinge_embedding_loss, margin_ranking_loss,
                               multilabel_soft_margin_loss, pairwise_distance, soft_margin_loss,
@@ -46,8 +48,9 @@ __all__ = [
     # distances
     "cosine_similarity", "pairwise_distance",
     # pooling and upsampling
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "interpolate",
-    "max_pool1d", "max_pool2d", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_nearest",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "avg_pool1d", "avg_pool2d", "interpolate", "max_pool1d", "max_pool2d", "max_unpool1d",
+    "max_unpool2d", "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_nearest",
     # normalization
     "batch_norm", "dropout1d", "dropout2d", "group_norm", "instance_norm", "layer_norm",
     "rms_norm",

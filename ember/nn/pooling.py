@@ -1,9 +1,16 @@
-"""Pooling and resampling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, Upsample,
-UpsamplingNearest2d/Bilinear2d, PixelShuffle/Unshuffle (PyTorch's constructor arguments and
-printed form; the math is in ember/ops/pool.py and ember/ops/shape.py)."""
-from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
+"""Pooling and resampling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d,
+AdaptiveMaxPool1d/2d, MaxUnpool1d/2d, Upsample, UpsamplingNearest2d/Bilinear2d,
+PixelShuffle/Unshuffle (PyTorch's constructor arguments and printed form; the math is in
+ember/ops/pool.py, ember/ops/unpool.py and ember/ops/shape.py)."""
+from ..ops.pool import (_pair, adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                         interpolate, max_pool1d, max_pool2d)
 from ..ops.shape import pixel_shuffle, pixel_unshuffle
+from ..ops.unpool import (
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 from .module import Module
 
 
@@ -77,6 +84,58 @@ class _OneArgument(Module):
 class AdaptiveAvgPool2d(_OneArgument):
     """Average (C, H, W) or (N, C, H, W) inputs into output_size bins."""
     arg, fn = "output_size", staticmethod(adaptive_avg_pool2d)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return type(self).fn(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """The max of each of output_size bins of (C, L) or (N, C, L) inputs."""
+    fn = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """The max of each of output_size bins of (C, H, W) or (N, C, H, W) inputs."""
+    fn = staticmethod(adaptive_max_pool2d)
+
+
+class _MaxUnpoolNd(Module):
+    dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name, n = type(self).__name__, self.dims
+        self.kernel_size = _pair(name, "kernel_size", kernel_size, n)
+        self.stride = self.kernel_size if stride is None else _pair(name, "stride", stride, n)
+        self.padding = _pair(name, "padding", padding, n)
+
+    def forward(self, input, indices, output_size=None):
+        return type(self).fn(input, indices, self.kernel_size, self.stride, self.padding,
+                             output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The inverse of MaxPool1d(return_indices=True): values back at their positions, zeros
+    elsewhere."""
+    dims, fn = 1, staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The inverse of MaxPool2d(return_indices=True): values back at their positions, zeros
+    elsewhere."""
+    fn = staticmethod(max_unpool2d)
 
 
 class Upsample(Module):

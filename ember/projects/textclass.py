@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from .corpus import FORTUNES_DIR, read_fortune_file
 
 TOPICS = ("computers", "politics", "science", "men-women")
-MODELS = ("packed", "padded", "bag")
+MODELS = ("packed", "padded", "bag", "transformer")
 PAD, UNKNOWN = 0, 1  # the two reserved word indices
 
 
@@ -98,10 +98,14 @@ class TopicClassifier(nn.Module):
 
     mode "packed": Embedding -> bidirectional LSTM on the packed batch -> Linear on
     [h_forward, h_reverse]; "padded": the same on the padded batch as it is; "bag": Linear on the
-    mean of the word embeddings of each text's own words. Dropout p (training only) on the
-    word embeddings and on the head's input."""
+    mean of the word embeddings of each text's own words; "transformer": word plus learned
+    position embeddings (up to max_len) -> a TransformerEncoderLayer (4 heads, feed-forward
+    2 hidden, the padding masked out of attention) -> Linear on the mean over the text's own
+    words. Dropout p (training only) on the word embeddings and on the head's input (and in the
+    encoder layer)."""
 
-    def __init__(self, vocab_size, classes, mode="packed", embedding=64, hidden=64, dropout=0.0):
+    def __init__(self, vocab_size, classes, mode="packed", embedding=64, hidden=64, dropout=0.0,
+                 max_len=512):
         super().__init__()
         if mode not in MODELS:
             raise ValueError(f"TopicClassifier: mode must be one of {MODELS}, got {mode!r}")
@@ -110,14 +114,26 @@ class TopicClassifier(nn.Module):
         self.drop = nn.Dropout(dropout)
         if mode == "bag":
             self.head = nn.Linear(embedding, classes)
+        elif mode == "transformer":
+            self.position = nn.Embedding(max_len, embedding)
+            self.encoder = nn.TransformerEncoderLayer(embedding, 4, 2 * hidden, dropout,
+                                                      batch_first=True)
+            self.head = nn.Linear(embedding, classes)
         else:
             self.lstm = nn.LSTM(embedding, hidden, batch_first=True, bidirectional=True)
             self.head = nn.Linear(2 * hidden, classes)
 
     def forward(self, tokens, lengths):
         e = self.drop(self.embed(tokens))
+        count = Tensor(np.asarray(lengths, e.dtype)[:, None])
         if self.mode == "bag":  # the padding rows of the embedding are zero
-            return self.head(self.drop(e.sum(1) / Tensor(np.asarray(lengths, e.dtype)[:, None])))
+            return self.head(self.drop(e.sum(1) / count))
+        if self.mode == "transformer":
+            padding = tokens == PAD
+            e = e + self.position(Tensor(np.arange(tokens.shape[1])))
+            h = self.encoder(e, src_key_padding_mask=padding)
+            h = h.masked_fill(padding.unsqueeze(-1), 0.0)
+            return self.head(self.drop(h.sum(1) / count))
         if self.mode == "packed":
             e = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True,
                                                   enforce_sorted=False)
@@ -185,7 +201,7 @@ def train_topic_classifier(mode, cfg, data=None, print_fn=print):
     data = data or TopicData(cfg)
     manual_seed(cfg.seed)
     model = TopicClassifier(len(data.vocab), len(cfg.topics), mode, cfg.embedding, cfg.hidden,
-                            cfg.dropout)
+                            cfg.dropout, cfg.max_words)
     opt = optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn = nn.CrossEntropyLoss()
     losses = []
@@ -200,7 +216,7 @@ def train_topic_classifier(mode, cfg, data=None, print_fn=print):
             total += loss.item() * len(lengths)
         losses.append(total / len(data.train_x))
         if print_fn:
-            print_fn(f"  {mode:<6} epoch {epoch + 1}: train loss {losses[-1]:.4f}")
+            print_fn(f"  {mode:<11} epoch {epoch + 1}: train loss {losses[-1]:.4f}")
     return {"loss": losses, "model": model,
             "train_accuracy": accuracy(model, data.train_x, data.train_y),
             "test_accuracy": accuracy(model, data.test_x, data.test_y)}
@@ -252,6 +268,6 @@ def _run(args, parser):
     results = {m: train_topic_classifier(m, cfg, data) for m in models}
     print(f"test accuracy: majority class {data.majority_accuracy():.3f}")
     for m, r in results.items():
-        print(f"  {m:<6} train accuracy {r['train_accuracy']:.3f}  test accuracy "
+        print(f"  {m:<11} train accuracy {r['train_accuracy']:.3f}  test accuracy "
               f"{r['test_accuracy']:.3f}")
     return 0

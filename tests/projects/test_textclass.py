@@ -71,19 +71,20 @@ def test_packed_classifier_ignores_the_padding_and_padded_does_not():
     """The same text alone or beside a longer one: the packed LSTM and the bag of embeddings give
     the same logits; the padded LSTM reads the padding and changes its answer."""
     text = np.array([4, 5, 6])
-    for mode, same in (("packed", True), ("bag", True), ("padded", False)):
+    for mode, same in (("packed", True), ("bag", True), ("transformer", True),
+                       ("padded", False)):
         ember.manual_seed(0)
-        model = TopicClassifier(10, 3, mode, embedding=4, hidden=5)
+        model = TopicClassifier(10, 3, mode, embedding=8, hidden=5, max_len=9)
         alone, = padded_batches([text], [0], 8)
         beside, = padded_batches([text, np.arange(1, 10)], [0, 1], 8)
         a = model(alone[0], alone[1]).detach().numpy()[0]
         b = model(beside[0], beside[1]).detach().numpy()[0]
         assert np.allclose(a, b, atol=1e-6) == same, mode
     with pytest.raises(ValueError, match="mode must be one of"):
-        TopicClassifier(10, 3, "transformer")
+        TopicClassifier(10, 3, "cnn")
 
 
-@pytest.mark.parametrize("mode", ["packed", "padded", "bag"])
+@pytest.mark.parametrize("mode", ["packed", "padded", "bag", "transformer"])
 def test_each_classifier_learns_two_distinct_topics(fortunes_dir, mode):
     cfg = TextClassConfig(topics=("cats", "cars"), min_count=1, embedding=8, hidden=8, epochs=15,
                           batch_size=8, lr=2e-2, root=fortunes_dir)
@@ -99,8 +100,8 @@ def test_cli_on_a_small_directory_and_bad_options(fortunes_dir, capsys):
     out = capsys.readouterr().out
     assert "cats (16), cars (16) training fortunes; 8 test fortunes" in out
     assert "majority class 0.500" in out
-    assert "  packed train accuracy" in out and "  bag    train accuracy" in out
-    with pytest.raises(SystemExit, match="--models takes packed, padded, bag"):
+    assert "  packed      train accuracy" in out and "  bag         train accuracy" in out
+    with pytest.raises(SystemExit, match="--models takes packed, padded, bag, transformer"):
         main(["textclass", "--models", "packed,cnn"])
     with pytest.raises(SystemExit, match="no fortune file dogs"):
         main(["textclass", "--fortunes-dir", fortunes_dir, "--topics", "cats,dogs"])
@@ -124,6 +125,6 @@ def test_the_command_defaults_learn_the_topics(capsys):
     assert main(["textclass"]) == 0
     out = capsys.readouterr().out
     majority = float(out.split("majority class ")[1].split()[0])
-    for mode in ("packed", "padded", "bag"):
-        test_accuracy = float(out.split(f"  {mode:<6} train accuracy")[1].split()[3])
+    for mode in ("packed", "padded", "bag", "transformer"):
+        test_accuracy = float(out.split(f"  {mode:<11} train accuracy")[1].split()[3])
         assert test_accuracy > majority + 0.2, (mode, test_accuracy)
