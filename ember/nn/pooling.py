@@ -5,12 +5,8 @@ ember/ops/pool.py, ember/ops/unpool.py and ember/ops/shape.py)."""
 from ..ops.pool import (_pair, adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                         interpolate, max_pool1d, max_pool2d)
 from ..ops.shape import pixel_shuffle, pixel_unshuffle
-from ..ops.unpool import (
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    max_unpool1d,
-    max_unpool2d,
-)
+from ..ops.unpool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d,
+                          max_unpool2d)
 from .module import Module
 
 

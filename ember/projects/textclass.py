@@ -10,6 +10,8 @@ last word, reverse after the first) feed a Linear head. Two references on the sa
   forward state is read after the padding, and its reverse direction starts in the padding;
 - "bag": the mean of the word embeddings (word order ignored), the classic strong baseline for
   topics;
+- "transformer": word and position embeddings through one Transformer encoder layer, the
+  padding masked out of attention, averaged over the text's words;
 and the majority class, the accuracy of always answering the most frequent topic.
 """
 import os
@@ -230,8 +232,9 @@ def add_parser(sub):
                        description="Classifies fortunes (the Debian package `fortunes`) by the "
                                    "file they come from, from their words: a bidirectional "
                                    "LSTM on packed batches, the same LSTM on padded batches, "
-                                   "and the mean of the word embeddings; prints each one's "
-                                   "test accuracy beside the majority class's.")
+                                   "the mean of the word embeddings and a Transformer encoder "
+                                   "layer; prints each one's test accuracy beside the majority "
+                                   "class's.")
     p.add_argument("--topics", default=",".join(d.topics),
                    help=f"comma-separated fortune files (default {','.join(d.topics)})")
     p.add_argument("--models", default=",".join(MODELS),
