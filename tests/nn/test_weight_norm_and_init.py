@@ -1,12 +1,12 @@
-"""weight_norm / remove_weight_norm, spectral_norm, parameters_to_vector / vector_to_parameters,
-and the inits trunc_normal_, eye_, dirac_, against PyTorch."""
+"""weight_norm / remove_weight_norm, spectral_norm / remove_spectral_norm, parameters_to_vector /
+vector_to_parameters, and the inits trunc_normal_, eye_, dirac_, against PyTorch."""
 import numpy as np
 import pytest
 
 import ember
 from ember.nn import init
-from ember.nn.utils import (parameters_to_vector, remove_weight_norm, spectral_norm,
-                            vector_to_parameters, weight_norm)
+from ember.nn.utils import (parameters_to_vector, remove_spectral_norm, remove_weight_norm,
+                            spectral_norm, vector_to_parameters, weight_norm)
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
@@ -95,6 +95,18 @@ def test_spectral_norm_matches_torch_in_training_and_eval(layer, shape):
     np.testing.assert_allclose(e(ember.tensor(x)).detach().numpy(),
                                t(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(e.weight_u.numpy(), u)  # eval mode leaves u alone
+    torch.nn.utils.remove_spectral_norm(t)
+    remove_spectral_norm(e)
+    assert sorted(e.state_dict()) == sorted(t.state_dict())
+    assert isinstance(e.weight, ember.nn.Parameter) and e._hooks.forward_pre == {}
+    np.testing.assert_allclose(e.weight.detach().numpy(), t.weight.detach().numpy(),
+                               rtol=1e-12, atol=1e-14)
+    e.train()
+    t.train()  # no power iteration any more: the same output in training
+    np.testing.assert_allclose(e(ember.tensor(x)).detach().numpy(),
+                               t(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found in Linear"):
+        remove_spectral_norm(ember.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="spectral_norm: Linear has no parameter 'w'"):
         spectral_norm(ember.nn.Linear(2, 2), "w")
     with pytest.raises(RuntimeError, match="Linear.weight already has spectral norm"):

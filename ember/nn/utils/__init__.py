@@ -1,5 +1,6 @@
 """nn.utils with PyTorch's names and semantics: gradient clipping (in place), weight_norm and
-remove_weight_norm, spectral_norm, parameters_to_vector and vector_to_parameters; `rnn` holds
+remove_weight_norm, spectral_norm and remove_spectral_norm, parameters_to_vector and
+vector_to_parameters; `rnn` holds
 the variable-length sequence tools (pad_sequence, pack_padded_sequence, ...)."""
 import math
 
@@ -199,6 +200,23 @@ class _SpectralNorm:
 
     def __call__(self, module, args):
         object.__setattr__(module, self.name, self.compute(module, module.training))
+
+
+def remove_spectral_norm(module, name="weight"):
+    """Fold W / sigma(W) (sigma from the current u, v: no power iteration) back into one
+    parameter <name>, and drop the hook, <name>_orig, <name>_u and <name>_v."""
+    from ..module import Parameter
+    hid, hook = _find_hook(module, _SpectralNorm, name)
+    if hook is None:
+        raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in "
+                         f"{type(module).__name__}")
+    weight = hook.compute(module, False).detach()
+    del module._hooks.forward_pre[hid]
+    object.__delattr__(module, name)
+    for suffix in ("_orig", "_u", "_v"):
+        delattr(module, name + suffix)
+    module.register_parameter(name, Parameter(weight))
+    return module
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
