@@ -327,6 +327,19 @@ class Tensor:
     def is_contiguous(self):
         return bool(self._data.flags.c_contiguous)
 
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim (NumPy's byte strides / itemsize);
+        a view shares its base's memory, so a transpose permutes the strides, as in torch."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return steps
+        from .ops._util import normalize_dim
+        return steps[normalize_dim("stride", dim, self.ndim)]
+
+    def data_ptr(self):
+        """The address of the first element."""
+        return self._data.__array_interface__["data"][0]
+
     def cpu(self):
         return self
 

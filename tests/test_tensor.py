@@ -207,3 +207,18 @@ def test_in_place_unary_ops_match_torch_and_bump_the_version(name):
     assert getattr(x, name + "_")() is x and x._version[0] == v + 1
     want = getattr(torch.tensor(a), name + "_")().numpy()
     np.testing.assert_allclose(x.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_stride_and_data_ptr_follow_torch():
+    torch = pytest.importorskip("torch")
+    a = np.arange(24.0).reshape(2, 3, 4)
+    for view in (lambda t: t, lambda t: t.transpose(0, 2), lambda t: t[:, 1:, ::2],
+                 lambda t: t.permute(1, 2, 0)):
+        e, t = view(ember.tensor(a)), view(torch.tensor(a))
+        assert e.stride() == t.stride() and e.stride(-1) == t.stride(-1)
+        assert e.is_contiguous() == t.is_contiguous()
+    x = ember.tensor(a)
+    assert x.transpose(0, 1).data_ptr() == x.data_ptr()
+    assert x[1].data_ptr() == x.data_ptr() + 12 * 8
+    with pytest.raises(IndexError, match="stride: dim 3 is out of range"):
+        x.stride(3)
