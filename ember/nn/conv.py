@@ -1,12 +1,12 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d, with PyTorch's parameters, init and
-printed form."""
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, with PyTorch's
+parameters, init and printed form."""
 import math
 
 import numpy as np
 
 from ..backend import get_default_dtype
 from ..ops import pad as _pad
-from ..ops.conv import conv1d, conv2d, conv_transpose2d
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from . import init
 from .module import Module, Parameter
 
@@ -139,21 +139,21 @@ class Conv2d(_ConvNd):
         return self._convolve(conv2d, input)
 
 
-class ConvTranspose2d(_ConvNd):
-    """y = conv_transpose2d(x, W) + b, the adjoint of Conv2d (its input gradient) plus a bias;
-    weight of shape (C_in, C_out/groups, kh, kw)."""
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: the output_padding (or output_size) and fn, the
+    functional form they call."""
 
     transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=None):
+        name = type(self).__name__
         if padding_mode != "zeros":
-            raise ValueError(f'ConvTranspose2d: only "zeros" padding_mode is supported, got '
+            raise ValueError(f'{name}: only "zeros" padding_mode is supported, got '
                              f"{padding_mode!r}")
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a tuple, got "
-                             f"{padding!r}")
+            raise ValueError(f"{name}: padding must be an int or a tuple, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          output_padding, groups, bias, padding_mode, device, dtype)
 
@@ -161,22 +161,39 @@ class ConvTranspose2d(_ConvNd):
         """The output_padding that gives output_size (PyTorch's forward(x, output_size))."""
         if output_size is None:
             return self.output_padding
-        output_size = tuple(int(s) for s in output_size)[-2:]
-        if len(output_size) != 2:
-            raise ValueError(f"ConvTranspose2d: output_size must have 2 or more entries, got "
+        name, dims = type(self).__name__, self._dims
+        output_size = tuple(int(s) for s in output_size)[-dims:]
+        if len(output_size) != dims:
+            raise ValueError(f"{name}: output_size must have {dims} or more entries, got "
                              f"{output_size}")
         result = []
-        for d in range(2):
-            n, s, p = input.shape[-2 + d], self.stride[d], self.padding[d]
+        for d in range(dims):
+            n, s, p = input.shape[-dims + d], self.stride[d], self.padding[d]
             smallest = ((n - 1) * s - 2 * p + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
             if not smallest <= output_size[d] < smallest + s:
-                raise ValueError(f"ConvTranspose2d: requested an output size of {output_size}, "
+                raise ValueError(f"{name}: requested an output size of {output_size}, "
                                  f"but valid sizes of dim {d} range from {smallest} to "
                                  f"{smallest + s - 1} for an input of shape {input.shape}")
             result.append(output_size[d] - smallest)
         return tuple(result)
 
     def forward(self, input, output_size=None):
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                self._output_padding(input, output_size), self.groups,
-                                self.dilation)
+        return type(self).fn(input, self.weight, self.bias, self.stride, self.padding,
+                             self._output_padding(input, output_size), self.groups,
+                             self.dilation)
+
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """y = conv_transpose1d(x, W) + b, the adjoint of Conv1d plus a bias; weight of shape
+    (C_in, C_out/groups, k)."""
+
+    _dims = 1
+    fn = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """y = conv_transpose2d(x, W) + b, the adjoint of Conv2d (its input gradient) plus a bias;
+    weight of shape (C_in, C_out/groups, kh, kw)."""
+
+    fn = staticmethod(conv_transpose2d)

@@ -14,7 +14,7 @@ from ..autograd import is_grad_enabled
 from ..backend import rng
 from ..ops import linear  # noqa: F401  (re-exported)
 from ..ops._util import normalize_dim, require_float, tensor_cls
-from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                         cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                         smooth_l1_loss)
@@ -38,8 +38,8 @@ __all__ = [
     "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold",
     # layers and helpers
-    "conv1d", "conv2d", "conv_transpose2d", "dropout", "embedding", "linear", "normalize",
-    "one_hot", "pad",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "dropout", "embedding",
+    "linear", "normalize", "one_hot", "pad",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
     "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",

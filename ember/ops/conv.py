@@ -442,19 +442,41 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.functional.conv1d: input (N, C, L) or (C, L), weight (O, C/groups, k); a conv2d
     over a height of 1."""
     name = "conv1d"
+    one = _one_of(name)
+    if not isinstance(padding, str):
+        padding = (0, one("padding", padding))
+    return _over_height_one(name, "out, in/groups, kernel", input, weight, lambda x, w: conv2d(
+        x, w, bias, (1, one("stride", stride)), padding, (1, one("dilation", dilation)), groups))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """torch.nn.functional.conv_transpose1d: input (N, C_in, L) or (C_in, L), weight
+    (C_in, C_out/groups, k); a conv_transpose2d over a height of 1."""
+    name = "conv_transpose1d"
+    one = _one_of(name)
+    return _over_height_one(name, "in, out/groups, kernel", input, weight, lambda x, w: (
+        conv_transpose2d(x, w, bias, (1, one("stride", stride)), (0, one("padding", padding)),
+                         (0, one("output_padding", output_padding)), groups,
+                         (1, one("dilation", dilation)))))
+
+
+def _one_of(name):
+    return lambda what, v: _pair(name, what, v, 1)[0]
+
+
+def _over_height_one(name, layout, input, weight, conv):
+    """conv(input, weight) of a 1-d op run as its 2-d form on (.., 1, L) views, errors named
+    after the 1-d op."""
     if weight.ndim != 3:
-        raise RuntimeError(f"{name}: weight must be 3-D (out, in/groups, kernel), got shape "
-                           f"{weight.shape}")
+        raise RuntimeError(f"{name}: weight must be 3-D ({layout}), got shape {weight.shape}")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"{name}: expected a 2-D (unbatched) or 3-D (batched) input, got "
                            f"shape {input.shape}")
-    if not isinstance(padding, str):
-        padding = (0, _pair(name, "padding", padding, 1)[0])
+    op2d = name.replace("1d", "2d")
     try:
-        y = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias,
-                   (1, _pair(name, "stride", stride, 1)[0]), padding,
-                   (1, _pair(name, "dilation", dilation, 1)[0]), groups)
+        y = conv(input.unsqueeze(-2), weight.unsqueeze(2))
     except (RuntimeError, ValueError) as e:
-        raise type(e)(f"{name}: {str(e).replace('conv2d: ', '', 1)} (as conv2d over a height "
+        raise type(e)(f"{name}: {str(e).replace(op2d + ': ', '', 1)} (as {op2d} over a height "
                       f"of 1; input {input.shape}, weight {weight.shape})") from None
     return y.squeeze(-2)

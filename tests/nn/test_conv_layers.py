@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d and ConvTranspose2d against PyTorch on the same weights: outputs, input and
+"""Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d against PyTorch on the same weights: outputs, input and
 parameter gradients, parameter names and shapes, printed form, init bounds and errors."""
 import math
 
@@ -28,6 +28,10 @@ LAYERS = [
      (2, 4, 3, 4)),
     ("ConvTranspose2d", (2, 3, (2, 3)), dict(stride=(1, 2), dilation=2, bias=False),
      (1, 2, 3, 3)),
+    ("ConvTranspose1d", (3, 4, 3), {}, (2, 3, 5)),
+    ("ConvTranspose1d", (4, 6, 3), dict(stride=2, padding=1, output_padding=1, groups=2),
+     (2, 4, 6)),
+    ("ConvTranspose1d", (2, 3, 2), dict(stride=3, dilation=2, bias=False), (2, 4)),  # unbatched
 ]
 
 
@@ -68,6 +72,13 @@ def test_conv_transpose2d_output_size():
     np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-10)
     with pytest.raises(ValueError, match="ConvTranspose2d: requested an output size"):
         e_mod(ember.tensor(x), output_size=(12, 9))
+    e1, t1 = _pair("ConvTranspose1d", (2, 3, 3), dict(stride=3, padding=1), (1, 2, 4))
+    x1 = np.random.default_rng(3).standard_normal((1, 2, 4))
+    np.testing.assert_allclose(e1(ember.tensor(x1), output_size=[11]).detach().numpy(),
+                               t1(torch.tensor(x1), output_size=[11]).detach().numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="ConvTranspose1d: requested an output size"):
+        e1(ember.tensor(x1), output_size=(13,))
+    assert not isinstance(e1, nn.ConvTranspose2d)
 
 
 @pytest.mark.parametrize("name,args,kwargs", [

@@ -1,5 +1,5 @@
 """Convolutions: gradcheck, PyTorch parity (values, dtypes, gradients) and second derivatives for
-conv1d, conv2d and conv_transpose2d over strides, paddings, dilations and groups; the errors
+conv1d, conv2d, conv_transpose1d and conv_transpose2d over strides, paddings, dilations and groups; the errors
 that shape mistakes give."""
 import numpy as np
 import pytest
@@ -25,6 +25,10 @@ def conv_t(**kw):
 
 def conv1d(**kw):
     return lambda m, x, w, b=None: F(m).conv1d(x, w, b, **kw)
+
+
+def conv_t1d(**kw):
+    return lambda m, x, w, b=None: F(m).conv_transpose1d(x, w, b, **kw)
 
 
 CASES = [
@@ -78,6 +82,10 @@ CASES = [
     Case("conv1d_stride_pad_dilation", conv1d(stride=2, padding=2, dilation=2),
          [((2, 2, 9), (3, 2, 3), (3,))]),
     Case("conv1d_same_groups", conv1d(padding="same", groups=2), [((2, 4, 6), (4, 2, 4), (4,))]),
+    # conv_transpose1d: (N, C_in, L), weight (C_in, C_out/groups, k)
+    Case("conv_transpose1d", conv_t1d(), [((2, 3, 5), (3, 2, 3), (2,)), ((3, 4), (3, 1, 2))]),
+    Case("conv_transpose1d_geometry", conv_t1d(stride=2, padding=1, output_padding=1, groups=2,
+                                              dilation=2), [((2, 4, 5), (4, 3, 3), (6,))]),
     Case("conv1d_unbatched", conv1d(padding=1), [((3, 5), (2, 3, 3))]),
 ]
 
@@ -164,6 +172,12 @@ def _t(*shape):
     (lambda: F(ember).conv1d(_t(2, 3, 5), _t(4, 2, 3)),
      r"conv1d: input of shape .* has 3 channels"),
     (lambda: F(ember).conv1d(_t(2, 3, 5), _t(4, 3, 3, 3)), r"conv1d: weight must be 3-D"),
+    (lambda: F(ember).conv_transpose1d(_t(2, 3, 5), _t(4, 2, 3)),
+     r"conv_transpose1d: input of shape .* has 3 channels"),
+    (lambda: F(ember).conv_transpose1d(_t(2, 3, 5), _t(3, 2)),
+     r"conv_transpose1d: weight must be 3-D \(in, out/groups, kernel\)"),
+    (lambda: F(ember).conv_transpose1d(_t(3, 5, 5, 5), _t(3, 2, 3)),
+     r"conv_transpose1d: expected a 2-D \(unbatched\) or 3-D"),
 ])
 def test_shape_errors(call, match):
     with pytest.raises((RuntimeError, ValueError), match=match):

@@ -226,7 +226,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     iteration runs before each forward in training mode. PyTorch's torch.nn.utils.spectral_norm,
     with its names; dim=None is 1 for ConvTranspose layers, else 0."""
     from ...backend import rng
-    from ..conv import ConvTranspose2d
+    from ..conv import _ConvTransposeNd
     from ..module import Parameter
     if _find_hook(module, _SpectralNorm, name)[1] is not None:
         raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} already has spectral "
@@ -238,7 +238,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         raise ValueError(f"spectral_norm: n_power_iterations must be positive, got "
                          f"{n_power_iterations}")
     if dim is None:
-        dim = 1 if isinstance(module, ConvTranspose2d) else 0
+        dim = 1 if isinstance(module, _ConvTransposeNd) else 0
     hook = _SpectralNorm(name, n_power_iterations, dim, eps)
     h, w = hook.matrix(weight).shape
     dtype = weight.dtype
