@@ -1,6 +1,6 @@
 """Convolutions: gradcheck, PyTorch parity (values, dtypes, gradients) and second derivatives for
-conv1d, conv2d, conv_transpose1d and conv_transpose2d over strides, paddings, dilations and groups; the errors
-that shape mistakes give."""
+conv1d, conv2d, conv_transpose1d and conv_transpose2d over strides, paddings, dilations and
+groups; the errors that shape mistakes give."""
 import numpy as np
 import pytest
 
