@@ -39,7 +39,7 @@ __all__ = [
     "tanhshrink", "threshold",
     # layers and helpers
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "dropout", "embedding",
-    "linear", "normalize", "one_hot", "pad",
+    "embedding_bag", "linear", "normalize", "one_hot", "pad",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
     "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
@@ -268,6 +268,15 @@ def one_hot(tensor, num_classes=-1):
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
     return T(out)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the embeddings of each bag (torch.nn.functional.embedding_bag)."""
+    from ..ops.embedding import embedding_bag as _embedding_bag
+    return _embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode,
+                          sparse, per_sample_weights, include_last_offset, padding_idx)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,

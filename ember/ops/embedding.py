@@ -5,12 +5,16 @@ contributions):
     dW[r] = s_r * sum over i with idx_i = r of g_i,    dW[padding_idx] = 0,
 with s_r = 1 / count(r) under scale_grad_by_freq and 1 otherwise. dW is linear in g, so its own
 gradient is the lookup again: d(dW)/dg applied to gg is s_idx * gg[idx] (0 at padding_idx).
+
+embedding_bag reduces the rows read per bag: a sum or mean is a scatter-add of the (weighted)
+rows into their bags (its gradient reads g back per row), a max keeps each column's first
+maximum (its gradient goes to that row).
 """
 import numpy as np
 
 from ..autograd import Function, bump_version, no_grad
 from ._util import tensor_cls
-from .index import scatter_add_flat
+from .index import AdvancedIndex, IndexBackward, scatter_add_flat
 
 
 def _row_scale(idx, num_rows, padding_idx, scale_grad_by_freq, dtype):
@@ -121,3 +125,105 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         _renorm_rows(weight, idx, float(max_norm), float(norm_type))
     return Embedding.apply(weight, idx=idx, padding_idx=padding_idx,
                            scale_grad_by_freq=bool(scale_grad_by_freq))
+
+
+# ---- bags -----------------------------------------------------------------------------------
+
+class BagMax(Function):
+    """y[b] = the elementwise max of the rows of bag b (rows starts[b]:ends[b]; zeros for an
+    empty bag);   drows = g[b] at each (row, column) that was its bag's first maximum"""
+    name = "embedding_bag_max"
+
+    @staticmethod
+    def forward(ctx, rows, starts, ends):
+        out = np.zeros((len(starts), rows.shape[1]), rows.dtype)
+        arg = np.full(out.shape, -1, np.intp)
+        cols = np.arange(rows.shape[1])
+        for b, (s, e) in enumerate(zip(starts, ends)):
+            if e > s:
+                k = np.argmax(rows[s:e], 0)
+                arg[b] = s + k
+                out[b] = rows[s + k, cols]
+        ctx.arg = arg
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        bags, cols = np.nonzero(ctx.arg >= 0)
+        picked = AdvancedIndex.apply(g, (bags, cols))
+        shape = (ctx.inputs[0].shape[0], g.shape[1])
+        return IndexBackward.apply(picked, (ctx.arg[bags, cols], cols), shape, True), None, None
+
+
+def _bags(name, idx, offsets, include_last_offset):
+    """(flat indices, start and end of each bag in them)."""
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{name}: if input is 2D, then offsets has to be None, as input is "
+                             f"treated as a mini-batch of fixed length sequences")
+        bags, size = idx.shape
+        starts = np.arange(bags) * size
+        return idx.reshape(-1), starts, starts + size
+    if idx.ndim != 1:
+        raise ValueError(f"{name}: input has to be 1D or 2D, got shape {idx.shape}")
+    if offsets is None:
+        raise ValueError(f"{name}: offsets has to be a 1D tensor but got None")
+    off = np.asarray(offsets._data if isinstance(offsets, tensor_cls()) else offsets)
+    if off.ndim != 1 or off.dtype.kind not in "iu" or off.size == 0:
+        raise ValueError(f"{name}: offsets has to be a non-empty 1D integer tensor, got "
+                         f"{off.tolist()}")
+    if off[0] != 0:
+        raise ValueError(f"{name}: offsets[0] has to be 0, i.e., the first sequence in the "
+                         f"mini-batch has to start from position 0. However, got {off[0]}")
+    if np.any(np.diff(off) < 0) or off[-1] > idx.size:
+        raise ValueError(f"{name}: offsets must be non-decreasing and at most the input's "
+                         f"length {idx.size}, got {off.tolist()}")
+    if include_last_offset:
+        if off[-1] != idx.size:  # (torch's kernels disagree with each other there)
+            raise ValueError(f"{name}: with include_last_offset=True the last offset must be "
+                             f"the input's length {idx.size} (CSR format), got {off[-1]}")
+        return idx, off[:-1].astype(np.intp), off[1:].astype(np.intp)
+    return idx, off.astype(np.intp), np.append(off[1:], idx.size).astype(np.intp)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """torch.nn.functional.embedding_bag: the sum, mean or max of the embeddings of each bag of
+    indices, without building the (bag, index, D) array. Bags: the rows of a 2-D input, or the
+    slices of a 1-D input that offsets start. Entries equal to padding_idx are left out (a mean
+    divides by the others' count); an empty bag gives zeros; per_sample_weights (mode 'sum')
+    scale each embedding and get gradients too."""
+    name = "embedding_bag"
+    T = tensor_cls()
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{name}: mode has to be one of sum, mean or max, got {mode!r}")
+    idx = input._data if isinstance(input, T) else np.asarray(input)
+    flat, starts, ends = _bags(name, idx, offsets, include_last_offset)
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(f"{name}: per_sample_weights was not None. "
+                                      f"per_sample_weights is only supported for mode='sum' "
+                                      f"(got mode='{mode}')")
+        if tuple(per_sample_weights.shape) != idx.shape:
+            raise ValueError(f"{name}: per_sample_weights of shape "
+                             f"{tuple(per_sample_weights.shape)} must have the input's shape "
+                             f"{idx.shape}")
+    rows = embedding(T(flat), weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                     sparse)
+    padding_idx = checked_padding_idx(name, padding_idx, weight.shape[0])
+    keep = np.ones(flat.size, bool) if padding_idx is None else flat != padding_idx
+    bag = np.repeat(np.arange(len(starts)), ends - starts)
+    if mode == "max":
+        kept_so_far = np.concatenate([[0], np.cumsum(keep)])
+        return BagMax.apply(AdvancedIndex.apply(rows, (np.flatnonzero(keep),)),
+                            kept_so_far[starts], kept_so_far[ends])
+    scale = keep.astype(weight.dtype)
+    if mode == "mean":
+        counts = np.bincount(bag, weights=keep, minlength=len(starts))
+        scale /= np.maximum(counts, 1)[bag]
+    scale = T(scale)
+    if per_sample_weights is not None:
+        scale = scale * per_sample_weights.reshape(-1)
+    return IndexBackward.apply(rows * scale.unsqueeze(1), (bag,), (len(starts), weight.shape[1]),
+                               True)
