@@ -17,8 +17,8 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
 from .module import Module, Parameter
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d,
-                      PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d,
-                      UpsamplingNearest2d)
+                      PixelShuffle, PixelUnshuffle, Unfold, Fold, Upsample,
+                      UpsamplingBilinear2d, UpsamplingNearest2d)
 from .normalization import (BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm,
                             InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm)
 from .padding import (ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,

@@ -26,6 +26,7 @@ from ..ops.norm import (batch_norm, dropout1d, dropout2d, group_norm,  # noqa: F
 from ..ops.shape import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.unpool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d,  # noqa: F401
                           max_unpool2d)
+from ..ops.unfold import fold, unfold  # noqa: F401
 from ..ops.similarity import (cosine_embedding_loss, cosine_similarity,  # noqa: F401
                               hinge_embedding_loss, margin_ranking_loss,
                               multilabel_soft_margin_loss, pairwise_distance, soft_margin_loss,
@@ -39,7 +40,7 @@ __all__ = [
     "tanhshrink", "threshold",
     # layers and helpers
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "dropout", "embedding",
-    "embedding_bag", "linear", "normalize", "one_hot", "pad",
+    "embedding_bag", "fold", "linear", "normalize", "one_hot", "pad", "unfold",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
     "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",

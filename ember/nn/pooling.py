@@ -1,10 +1,11 @@
 """Pooling and resampling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d,
-AdaptiveMaxPool1d/2d, MaxUnpool1d/2d, Upsample, UpsamplingNearest2d/Bilinear2d,
+AdaptiveMaxPool1d/2d, MaxUnpool1d/2d, Unfold/Fold, Upsample, UpsamplingNearest2d/Bilinear2d,
 PixelShuffle/Unshuffle (PyTorch's constructor arguments and printed form; the math is in
-ember/ops/pool.py, ember/ops/unpool.py and ember/ops/shape.py)."""
+ember/ops/pool.py, unpool.py, unfold.py and shape.py)."""
 from ..ops.pool import (_pair, adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                         interpolate, max_pool1d, max_pool2d)
 from ..ops.shape import pixel_shuffle, pixel_unshuffle
+from ..ops.unfold import fold, unfold
 from ..ops.unpool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d,
                           max_unpool2d)
 from .module import Module
@@ -132,6 +133,44 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """The inverse of MaxPool2d(return_indices=True): values back at their positions, zeros
     elsewhere."""
     fn = staticmethod(max_unpool2d)
+
+
+class _Blocks(Module):
+    """The sliding-block geometry Unfold and Fold share."""
+
+    def __init__(self, kernel_size, dilation, padding, stride):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Unfold(_Blocks):
+    """Every sliding block of (N, C, H, W) inputs as a column: (N, C * kh * kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+
+    def forward(self, input):
+        return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+
+class Fold(_Blocks):
+    """Columns (N, C * kh * kw, L) added back over their blocks of an output_size image."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                    self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()
 
 
 class Upsample(Module):
