@@ -450,7 +450,27 @@ class CyclicLR(LRScheduler):
         return state
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A scheduler of schedulers (self._schedulers): its state holds each one's."""
+
+    def state_dict(self):
+        state = {k: copy.copy(v) for k, v in self.__dict__.items()
+                 if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        super().load_state_dict(state)
+        if len(saved) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {len(saved)} schedulers "
+                             f"in the state, {len(self._schedulers)} here")
+        for sched, s in zip(self._schedulers, saved):
+            sched.load_state_dict(s)
+
+
+class SequentialLR(_Composite):
     """Runs schedulers[0] until milestones[0], then schedulers[1] (restarted at its epoch 0), ..."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
@@ -502,21 +522,38 @@ class SequentialLR(LRScheduler):
             sched.step()
         self._last_lr = sched.get_last_lr()
 
-    def state_dict(self):
-        state = {k: copy.copy(v) for k, v in self.__dict__.items()
-                 if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        saved = state.pop("_schedulers")
-        super().load_state_dict(state)
-        if len(saved) != len(self._schedulers):
-            raise ValueError(f"SequentialLR.load_state_dict: {len(saved)} schedulers in the "
-                             f"state, {len(self._schedulers)} here")
-        for sched, s in zip(self._schedulers, saved):
-            sched.load_state_dict(s)
+
+class ChainedScheduler(_Composite):
+    """Steps every scheduler in the list at each step(), so their (recursive) updates compound:
+    ExponentialLR(0.9) chained with StepLR(3, 0.5) multiplies by 0.9, and by 0.5 every 3 steps."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "but got no scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, sched in enumerate(schedulers):
+            if isinstance(sched, ReduceLROnPlateau) or not isinstance(sched, LRScheduler):
+                raise TypeError(f"ChainedScheduler: schedulers[{i}] is a "
+                                f"{type(sched).__name__}; it expects schedulers that step "
+                                "without a metric")
+            if sched.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler: schedulers[{i}] ({type(sched).__name__}) "
+                                 "drives a different optimizer")
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self):
+        for sched in self._schedulers:
+            sched.step()
+        self._last_lr = self._current_lrs()
+
+    def __repr__(self):
+        names = ", ".join(type(s).__name__ for s in self._schedulers)
+        return f"ChainedScheduler([{names}], last_lr={self._last_lr})"
 
 
 class OneCycleLR(LRScheduler):

@@ -68,6 +68,9 @@ SCHEDULERS = {
     "SequentialLR": (lambda L, o: L.SequentialLR(
         o, [L.LinearLR(o, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(o, T_max=12)],
         milestones=[5]), 25, "sgd", 2),
+    "ChainedScheduler": (lambda L, o: L.ChainedScheduler(
+        [L.ExponentialLR(o, gamma=0.9), L.StepLR(o, step_size=3, gamma=0.5),
+         L.CosineAnnealingLR(o, T_max=7)]), 20, "sgd", 2),
     "SequentialLR-3": (lambda L, o: L.SequentialLR(
         o, [L.ExponentialLR(o, gamma=0.8), L.StepLR(o, step_size=2, gamma=0.5),
             L.MultiStepLR(o, milestones=[3, 4], gamma=0.1)], milestones=[4, 10]), 20, "sgd", 1),
@@ -102,7 +105,7 @@ def step_both(e_opt, t_opt, e_sched, t_sched, steps, first=0):
         e_sched.step()
         t_sched.step()
         assert_same(e_opt, t_opt, e_sched, t_sched, f"after step {i + 1}")
-        assert e_sched.last_epoch == t_sched.last_epoch
+        assert getattr(e_sched, "last_epoch", None) == getattr(t_sched, "last_epoch", None)
 
 
 @pytest.mark.parametrize("name", SCHEDULERS)
@@ -301,6 +304,18 @@ def sgd():
 def test_bad_arguments_name_the_scheduler(build, error, match):
     with pytest.raises(error, match=match):
         build()
+
+
+def test_bad_chained_scheduler():
+    opt, other = make_optimizer(ember, "sgd", 1), make_optimizer(ember, "sgd", 1)
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        elr.ChainedScheduler([])
+    with pytest.raises(ValueError, match=r"schedulers\[1\] \(StepLR\) drives a different"):
+        elr.ChainedScheduler([elr.ExponentialLR(opt, 0.9), elr.StepLR(other, 2)])
+    with pytest.raises(TypeError, match="without a metric"):
+        elr.ChainedScheduler([elr.ReduceLROnPlateau(opt)])
+    assert repr(elr.ChainedScheduler([elr.ExponentialLR(opt, 0.9)])).startswith(
+        "ChainedScheduler([ExponentialLR], last_lr=")
 
 
 def test_bad_sequential_lr():
