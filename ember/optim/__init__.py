@@ -6,4 +6,5 @@ from .adam import Adam, AdamW
 from .adam_variants import Adadelta, Adamax, NAdam, RAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD

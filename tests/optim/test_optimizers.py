@@ -39,6 +39,8 @@ CONFIGS = [
     ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
     ("Adadelta", dict()),
     ("Adadelta", dict(lr=0.5, rho=0.95, eps=1e-5, weight_decay=0.05, maximize=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-4, 0.2), maximize=True)),
 ]
 
 
@@ -125,6 +127,7 @@ STATEFUL = [
     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.2)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("Rprop", dict(lr=0.02)),
 ]
 
 
@@ -200,6 +203,7 @@ def test_adagrad_has_state_from_the_start_like_torch():
     ("RAdam", dict(eps=-1.0), "RAdam: invalid eps"),
     ("Adamax", dict(weight_decay=-0.1), "Adamax: invalid weight_decay"),
     ("NAdam", dict(momentum_decay=-1.0), "NAdam: invalid momentum_decay"),
+    ("Rprop", dict(etas=(1.2, 0.5)), "Rprop: invalid eta values"),
 ])
 def test_bad_rmsprop_adagrad_arguments(name, kw, match):
     with pytest.raises(ValueError, match=match):
