@@ -323,3 +323,18 @@ def test_an_encoder_learns_to_count_a_symbol():
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_attention_weights_example_learns_and_checks_the_weights_by_hand():
+    import pathlib
+    import subprocess
+    import sys
+    script = pathlib.Path(__file__).parents[2] / "examples" / "attention_weights.py"
+    out = subprocess.run([sys.executable, str(script), "--steps", "200"], capture_output=True,
+                         text=True, check=True).stdout
+    accuracy = float(out.split("test accuracy ")[1].split()[0])
+    assert accuracy > 0.95, out
+    assert "agree: True; every row sums to 1: True" in out
+    weights = {int(line.split()[1][:-1]): float(line.split()[2])
+               for line in out.splitlines() if line.strip().startswith("symbol")}
+    assert weights[0] > max(weights[1], weights[2], weights[3]), out  # what it learned to read
