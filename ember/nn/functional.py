@@ -16,8 +16,8 @@ from ..ops import linear  # noqa: F401  (re-exported)
 from ..ops._util import normalize_dim, require_float, tensor_cls
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
-                        cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
-                        smooth_l1_loss)
+                        cross_entropy, gaussian_nll_loss, huber_loss, kl_div, l1_loss,
+                        mse_loss, nll_loss, poisson_nll_loss, smooth_l1_loss)
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d,  # noqa: F401
                         avg_pool2d, interpolate, max_pool1d, max_pool2d, upsample,
                         upsample_nearest)
@@ -28,7 +28,7 @@ from ..ops.unpool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d
                           max_unpool2d)
 from ..ops.unfold import fold, unfold  # noqa: F401
 from ..ops.similarity import (cosine_embedding_loss, cosine_similarity,  # noqa: F401
-                              hinge_embedding_loss, margin_ranking_loss,
+                              hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
                               multilabel_soft_margin_loss, pairwise_distance, soft_margin_loss,
                               triplet_margin_loss)
 
@@ -43,9 +43,10 @@ __all__ = [
     "embedding_bag", "fold", "linear", "normalize", "one_hot", "pad", "unfold",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
-    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
-    "margin_ranking_loss", "mse_loss", "multilabel_soft_margin_loss", "nll_loss",
-    "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+    "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div",
+    "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss",
+    "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss", "smooth_l1_loss",
+    "soft_margin_loss", "triplet_margin_loss",
     # distances
     "cosine_similarity", "pairwise_distance",
     # pooling and upsampling

@@ -4,6 +4,8 @@ gradients come from the ops' own backward).
 
 Every loss takes PyTorch's arguments in PyTorch's order, the deprecated `size_average` and
 `reduce` included (they override `reduction`, as in PyTorch)."""
+import math
+
 import numpy as np
 
 from ..autograd import _NO_CTX, Function, is_grad_enabled
@@ -530,4 +532,48 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction, name)
+
+
+# ---- likelihoods of counts and of Gaussians -------------------------------------------------
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """The negative log-likelihood of counts y under a Poisson of rate r, up to ln y!:
+    e^x - y x with x = ln r (log_input), else r - y ln(r + eps); full adds Stirling's
+    approximation of ln y!, y ln y - y + ln(2 pi y) / 2, where y > 1."""
+    name = "poisson_nll_loss"
+    reduction = _check_reduction(legacy_reduction(size_average, reduce, reduction), name)
+    input, target = _check_pair(name, input, target)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        y = target.detach()
+        safe = where(y > 1, y, 1.0)  # (no log of 0 in the unused branch)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(y > 1, stirling, 0.0)
+    return _reduce(loss, reduction, name)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """The negative log-likelihood of target under Gaussians of mean input and variance var:
+    (ln var + (input - target)^2 / var) / 2 (+ ln(2 pi) / 2 with full). var has input's shape
+    (one variance per value), or one dim fewer or a size-1 dim (one per sample); it is clamped
+    to eps for the value only, its gradient passing through as torch's does."""
+    name = "gaussian_nll_loss"
+    _check_reduction(reduction, name)
+    input, target = _check_pair(name, input, target)
+    _require_tensors(name, input, var)
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (var.ndim == input.ndim and sum(
+                v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError(f"{name}: var is of incorrect size {tuple(var.shape)} for an input "
+                             f"of shape {tuple(input.shape)}")
+    if (var._data < 0).any():
+        raise ValueError(f"{name}: var has negative entry/entries")
+    var = var + (var.clamp(min=eps) - var).detach()
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction, name)

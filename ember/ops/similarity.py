@@ -1,7 +1,10 @@
 """Similarities, distances and the margin losses built on them, with PyTorch's names, arguments
 and reductions: cosine_similarity, pairwise_distance, triplet_margin_loss, margin_ranking_loss,
-cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss.
+cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss,
+multi_margin_loss.
 Each is a composition of ember ops, so its gradients (and their gradients) come from the ops."""
+import numpy as np
+
 from ._util import tensor_cls
 from .activation import softplus
 from .elementwise import where
@@ -98,3 +101,38 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if weight is not None:
         loss = loss * weight
     return _reduce(loss.mean(input.ndim - 1), reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """The multi-class hinge loss (an SVM's): per sample, the sum over the classes i other than
+    its class y of max(0, margin - x[y] + x[i])^p (times weight[y]), divided by the number of
+    classes. input (N, C) or (C,), target class indices (N,) or ()."""
+    name = "multi_margin_loss"
+    T = tensor_cls()
+    _tensors(name, input, target)
+    reduction = _reduction(name, size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError(f"{name}: only p == 1 and p == 2 supported, got {p}")
+    if input.ndim not in (1, 2) or target.ndim != input.ndim - 1 or \
+            (input.ndim == 2 and target.shape[0] != input.shape[0]):
+        raise ValueError(f"{name}: expected input (N, C) with target (N,), or (C,) with a 0-d "
+                         f"target; got {tuple(input.shape)} and {tuple(target.shape)}")
+    classes = input.shape[-1]
+    y = np.asarray(target._data).reshape(-1)
+    if y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() >= classes)):
+        raise ValueError(f"{name}: target must hold class indices in [0, {classes}), got "
+                         f"{y.tolist()}")
+    x = input.reshape(-1, classes)
+    rows = np.arange(x.shape[0])
+    picked = x[rows, y].unsqueeze(1)
+    h = (margin - picked + x).clamp(min=0.0)
+    if p == 2:
+        h = h * h
+    others = np.ones(x.shape, dtype=bool)
+    others[rows, y] = False
+    h = where(T(others), h, 0.0)
+    if weight is not None:
+        h = h * weight[T(y)].unsqueeze(1).to(h.dtype)
+    loss = h.sum(1) / classes
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction, name)
