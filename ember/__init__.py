@@ -27,7 +27,8 @@ from .ops import (acos, allclose, argsort, asin, atan, atan2, ceil, cosh, count_
                   erf, erfc, exp2, expm1, floor, frac, is_tensor, isclose, lerp, log2, log10, logaddexp,
                   masked_select, narrow, nonzero, numel, reciprocal, round, sinh, square, tan,
                   trunc, unbind)
-from .ops import cumprod, diag, diag_embed, diagonal, trace
+from .ops import (cumprod, diag, diag_embed, diagonal, floor_divide, fmod, median, meshgrid,
+                  remainder, trace, unique)
 from .tensor import Tensor
 from . import nn, optim  # noqa: E402  (they build on the names above)
 

@@ -8,12 +8,14 @@ from .elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bitwis
                           cos, div, eq, exp, ge, gt, isfinite, isinf, isnan, le, log, log1p,
                           logical_and, logical_not, logical_or, logical_xor, lt, maximum,
                           minimum, mul, ne, neg, pow, rsqrt, sign, sin, sqrt, sub, to_dtype, where)
+from .division import floor_divide, fmod, remainder
 from .extra_math import (acos, asin, atan, atan2, ceil, cosh, erf, erfc, exp2, expm1, floor,
                          frac, lerp, log2, log10, logaddexp, reciprocal, round, sinh, square, tan,
                          trunc)
 from .index import (gather, getitem, index_select, masked_fill, scatter_add, setitem, sort, topk)
 from .linalg import bmm, dot, einsum, linear, matmul, mm, outer
 from .matrix import diag, diag_embed, diagonal, trace
+from .order import median, meshgrid, unique
 from .reduce import (amax, amin, argmax, argmin, cumprod, cumsum, logsumexp, max, mean, min, norm,
                      prod, std, sum, var)
 from .query import (allclose, argsort, count_nonzero, equal, is_tensor, isclose, masked_select,
@@ -92,6 +94,9 @@ def bind_methods(T):
         masked_select=masked_select, where=lambda x, condition, other: where(condition, x, other),
         ndimension=lambda x: x.ndim,
         cumprod=cumprod, diagonal=diagonal, diag=diag, diag_embed=diag_embed, trace=trace,
+        remainder=remainder, fmod=fmod, floor_divide=floor_divide,
+        __mod__=remainder, __rmod__=_reflected(remainder), __floordiv__=floor_divide,
+        __rfloordiv__=_reflected(floor_divide), median=median, unique=unique,
     )
     for name, fn in methods.items():
         setattr(T, name, fn)
