@@ -9,15 +9,17 @@ from .elementwise import (abs, add, bitwise_and, bitwise_not, bitwise_or, bitwis
                           logical_and, logical_not, logical_or, logical_xor, lt, maximum,
                           minimum, mul, ne, neg, pow, rsqrt, sign, sin, sqrt, sub, to_dtype, where)
 from .division import floor_divide, fmod, remainder
-from .extra_math import (acos, asin, atan, atan2, ceil, cosh, erf, erfc, exp2, expm1, floor,
-                         frac, lerp, log2, log10, logaddexp, reciprocal, round, sinh, square, tan,
-                         trunc)
-from .index import (gather, getitem, index_select, masked_fill, scatter_add, setitem, sort, topk)
-from .linalg import bmm, dot, einsum, linear, matmul, mm, outer
+from .extra_math import (acos, asin, atan, atan2, ceil, cosh, erf, erfc, exp2, expm1, floor, frac,
+                         lerp, log10, log2, logaddexp, logit, nan_to_num, reciprocal, round, sinh,
+                         square, tan, trunc)
+from .index import (gather, getitem, index_add, index_select, masked_fill, scatter_add, setitem,
+                    sort, take_along_dim, topk)
+from .linalg import addmm, bmm, dot, einsum, linear, matmul, mm, outer, tensordot
 from .matrix import diag, diag_embed, diagonal, trace
 from .order import median, meshgrid, unique
-from .reduce import (amax, amin, argmax, argmin, cumprod, cumsum, logsumexp, max, mean, min, norm,
-                     prod, std, sum, var)
+from .reduce import (amax, amin, argmax, argmin, cumprod, cumsum, diff, logsumexp, max, mean, min,
+                     norm, prod, std, std_mean, sum, var, var_mean)
+from .similarity import cdist
 from .query import (allclose, argsort, count_nonzero, equal, is_tensor, isclose, masked_select,
                     narrow, nonzero, numel, unbind)
 from .shape import (_shape_arg as shape_arg, broadcast_to, cat, chunk, expand, flatten, flip,
@@ -40,6 +42,14 @@ class Clone(Function):
 
 def clone(x):
     return Clone.apply(x)
+
+
+def clamp_min(x, min):
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    return clamp(x, max=max)
 
 
 def _reflected(fn):
@@ -97,6 +107,8 @@ def bind_methods(T):
         remainder=remainder, fmod=fmod, floor_divide=floor_divide,
         __mod__=remainder, __rmod__=_reflected(remainder), __floordiv__=floor_divide,
         __rfloordiv__=_reflected(floor_divide), median=median, unique=unique,
+        addmm=addmm, nan_to_num=nan_to_num, logit=logit, clamp_min=clamp_min,
+        clamp_max=clamp_max, diff=diff, index_add=index_add, take_along_dim=take_along_dim,
     )
     for name, fn in methods.items():
         setattr(T, name, fn)

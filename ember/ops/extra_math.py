@@ -1,15 +1,15 @@
 """More elementwise math with PyTorch's names: tan, sinh, cosh, asin, acos, atan, atan2, expm1,
-exp2, log2, log10, reciprocal, square, erf, erfc, logaddexp, lerp, and the rounding ops floor,
-ceil, round, trunc, frac. Each backward is written with ember ops, so it is differentiable again.
+exp2, log2, log10, reciprocal, square, erf, erfc, logaddexp, lerp, the rounding ops floor,
+ceil, round, trunc, frac, and nan_to_num, logit. Each backward is written with ember ops, so it is differentiable again.
 """
 import math
 
 import numpy as np
 
 from ..autograd import Function
-from ._util import unbroadcast
+from ._util import tensor_cls, unbroadcast
 from .activation import _erf
-from .elementwise import _binary, _float_unary, pow
+from .elementwise import _binary, _float_unary, pow, where
 
 
 def _unary(name, np_fn, derivative, save="x", doc=""):
@@ -148,3 +148,23 @@ def logaddexp(input, other):
 def lerp(input, end, weight):
     """input + weight (end - input): the gradients are 1 - weight, weight and end - input."""
     return input + weight * (end - input)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced (by default by 0 and the dtype's largest and smallest
+    finite values); the gradient flows where the input was finite, as in torch."""
+    if input.dtype.kind != "f":
+        return input.clone()
+    info = np.finfo(input.dtype)
+    a = input._data
+    replaced = np.where(np.isnan(a), nan, np.where(a > 0, info.max if posinf is None else
+                                                      posinf, info.min if neginf is None
+                                                      else neginf)).astype(a.dtype)
+    return where(tensor_cls()(np.isfinite(a)), input, tensor_cls()(replaced))
+
+
+def logit(input, eps=None):
+    """ln(p / (1 - p)), the inverse of sigmoid; with eps, p is clamped to [eps, 1 - eps] first
+    (its gradient 0 outside)."""
+    p = input if eps is None else input.clamp(eps, 1.0 - eps)
+    return p.log() - (-p).log1p()

@@ -369,3 +369,36 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     return ValuesIndices(x.gather(d, idx), idx)
 
 
+def index_add(x, dim, index, source, alpha=1):
+    """x with alpha source[..., i, ...] added at x[..., index[i], ...] along dim (repeats add
+    up); gradients flow to x and source."""
+    T = tensor_cls()
+    d = normalize_dim("index_add", dim, x.ndim)
+    idx = index._data if isinstance(index, T) else np.asarray(index)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or source.ndim != x.ndim or \
+            source.shape[d] != idx.size:
+        raise RuntimeError(f"index_add: index must be 1-D integers with one entry per slice of "
+                           f"source along dim {d}; got index {tuple(idx.shape)}, source "
+                           f"{tuple(source.shape)}, input {tuple(x.shape)}")
+    shape = [1] * x.ndim
+    shape[d] = idx.size
+    full = np.broadcast_to(idx.reshape(shape), source.shape).astype(np.int64)
+    return scatter_add(x, d, T(np.ascontiguousarray(full)), source if alpha == 1 else
+                       source * alpha)
+
+
+def take_along_dim(input, indices, dim=None):
+    """input's values at indices along dim (both broadcast in the other dims), or at flat
+    positions with dim=None; gradients flow to input."""
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    d = normalize_dim("take_along_dim", dim, input.ndim)
+    if indices.ndim != input.ndim:
+        raise RuntimeError(f"take_along_dim: input and indices should have the same number of "
+                           f"dimensions, got {input.ndim} and {indices.ndim}")
+    in_shape, idx_shape = list(input.shape), list(indices.shape)
+    for k in range(input.ndim):
+        if k != d:
+            size = max(in_shape[k], idx_shape[k])
+            in_shape[k] = idx_shape[k] = size
+    return input.expand(tuple(in_shape)).gather(d, indices.expand(tuple(idx_shape)))

@@ -297,3 +297,39 @@ def einsum(equation, *operands):
         raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dtypes))}")
     ins, out, operands = _parse_einsum(equation, operands)
     return einsum_spec((ins, out), *operands)
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):
+    """beta input + alpha (mat1 @ mat2), input broadcast to the product's shape."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"addmm: mat1 and mat2 must be matrices, got shapes "
+                           f"{tuple(mat1.shape)} and {tuple(mat2.shape)}")
+    product = mm(mat1, mat2)
+    product = product if alpha == 1 else product * alpha
+    return product + (input if beta == 1 else input * beta)
+
+
+def tensordot(a, b, dims=2):
+    """The sum over dims of a and b paired up: dims=k pairs a's last k with b's first k;
+    dims=(dims_a, dims_b) names them. As one matrix product of the two reshaped operands."""
+    name = "tensordot"
+    if isinstance(dims, int):
+        if dims < 0 or dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"{name}: dims={dims} is out of range for shapes "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+        dims_a = [d % a.ndim for d in dims_a]
+        dims_b = [d % b.ndim for d in dims_b]
+    if len(dims_a) != len(dims_b) or any(a.shape[i] != b.shape[j]
+                                         for i, j in zip(dims_a, dims_b)):
+        raise RuntimeError(f"{name}: contracted dims {dims_a} of {tuple(a.shape)} and {dims_b} "
+                           f"of {tuple(b.shape)} do not match")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = int(np.prod([a.shape[d] for d in dims_a]))
+    left = a.permute(free_a + dims_a).reshape(-1, size)
+    right = b.permute(dims_b + free_b).reshape(size, -1)
+    return mm(left, right).reshape(tuple(a.shape[d] for d in free_a) +
+                                   tuple(b.shape[d] for d in free_b))

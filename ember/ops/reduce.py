@@ -453,6 +453,37 @@ def std(x, dim=None, correction=1, keepdim=False, unbiased=None):
     return Std.apply(x, dims, correction, keepdim)
 
 
+def var_mean(x, dim=None, correction=1, keepdim=False, unbiased=None):
+    """(var, mean) over the same dims."""
+    return var(x, dim, correction, keepdim, unbiased), x.mean(_var_args(
+        "var_mean", x, dim, correction, unbiased)[0], keepdim=keepdim)
+
+
+def std_mean(x, dim=None, correction=1, keepdim=False, unbiased=None):
+    """(std, mean) over the same dims."""
+    return std(x, dim, correction, keepdim, unbiased), x.mean(_var_args(
+        "std_mean", x, dim, correction, unbiased)[0], keepdim=keepdim)
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along dim, x[i + 1] - x[i] (prepend and append joined on
+    first): the inverse of cumsum, up to the first element."""
+    from .shape import cat
+    d = normalize_dim("diff", dim, x.ndim)
+    if x.ndim == 0:
+        raise RuntimeError("diff: expected at least a 1-D tensor, got a 0-d tensor")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative, got {n}")
+    parts = [t for t in (prepend, x, append) if t is not None]
+    out = cat(parts, d) if len(parts) > 1 else x
+    head = (slice(None),) * d
+    for _ in range(n):
+        if out.shape[d] == 0:
+            break
+        out = out[head + (slice(1, None),)] - out[head + (slice(None, -1),)]
+    return out
+
+
 def norm(x, p=2, dim=None, keepdim=False):
     """The p-norm (sum |x|^p)^(1/p); p may be 'fro', inf or -inf."""
     require_float("norm", x)

@@ -1,7 +1,7 @@
 """Similarities, distances and the margin losses built on them, with PyTorch's names, arguments
 and reductions: cosine_similarity, pairwise_distance, triplet_margin_loss, margin_ranking_loss,
 cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss,
-multi_margin_loss.
+multi_margin_loss, cdist.
 Each is a composition of ember ops, so its gradients (and their gradients) come from the ops."""
 import numpy as np
 
@@ -136,3 +136,29 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         h = h * weight[T(y)].unsqueeze(1).to(h.dtype)
     loss = h.sum(1) / classes
     return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction, name)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distance between every row of x1 (.., P, M) and every row of x2 (.., R, M):
+    (.., P, R), batch dims broadcast. Where two rows coincide the distance is 0 and so is its
+    gradient (as in torch), for every p."""
+    name = "cdist"
+    _tensors(name, x1, x2)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"{name}: X1 and X2 must have the same number of columns, as "
+                           f"(.., P, M) and (.., R, M); got {tuple(x1.shape)} and "
+                           f"{tuple(x2.shape)}")
+    if p < 0:
+        raise RuntimeError(f"{name}: only supports non-negative p values, got {p}")
+    diff = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).abs()
+    if p == 0:
+        return (diff != 0).to(x1.dtype).sum(-1)
+    if p == float("inf"):
+        return diff.amax(-1)
+    if p == 1:
+        return diff.sum(-1)
+    moved = diff > 0  # (a safe base where a coordinate does not move: 0^(p-1) is inf for p < 1)
+    total = where(moved, where(moved, diff, 1.0) ** p, 0.0).sum(-1)
+    nonzero = total > 0
+    # (total^(1/p) with a safe base where it is 0: no inf * 0 in the gradient)
+    return where(nonzero, where(nonzero, total, 1.0) ** (1.0 / p), 0.0)
