@@ -6,7 +6,7 @@
         ...   # x: (128, 784) float32, y: (128,) int64
 """
 from . import transforms
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .idx import read_idx, write_idx
 from .loader import DataLoader, default_collate
 from .mnist import FASHION_MNIST_ROOT, MNIST, FashionMNIST
@@ -14,7 +14,7 @@ from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 from .synthetic import circles, spirals, two_moons, xor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "default_collate",
            "read_idx", "write_idx", "MNIST", "FashionMNIST", "FASHION_MNIST_ROOT", "transforms",
            "xor", "two_moons", "circles", "spirals", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]

@@ -21,6 +21,9 @@ class Dataset:
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __len__()")
 
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Tensors sharing their first dimension: sample i is `(t[i] for t in tensors)`.
@@ -59,6 +62,35 @@ class TensorDataset(Dataset):
     def __repr__(self):
         shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in self.tensors)
         return f"TensorDataset({shapes})"
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another: index i reads the dataset whose range holds it
+    (`cumulative_sizes` are the ends of the ranges). `a + b` makes one too."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        sizes = []
+        for k, d in enumerate(self.datasets):
+            try:
+                sizes.append(len(d))
+            except (TypeError, NotImplementedError):
+                raise TypeError(f"ConcatDataset: dataset {k} ({type(d).__name__}) has no "
+                                f"length") from None
+        self.cumulative_sizes = np.cumsum(sizes).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index %= n
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
 
 
 class Subset(Dataset):

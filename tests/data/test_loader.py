@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ember
-from ember.data import (DataLoader, Dataset, Subset, TensorDataset, default_collate,
-                        random_split)
+from ember.data import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset,
+                        default_collate, random_split)
 
 
 def make_tensor_dataset(n=10):
@@ -538,3 +538,18 @@ def test_random_split_then_loader_fast_path():
     train, val = random_split(make_tensor_dataset(10), [0.7, 0.3])
     got = np.concatenate([y.data for _, y in DataLoader(val, batch_size=2)])
     np.testing.assert_array_equal(got, val.indices)
+
+
+def test_concat_dataset_reads_each_part_in_turn_and_batches_across_them():
+    a = TensorDataset(np.arange(5, dtype=np.float32), np.zeros(5, dtype=np.int64))
+    b = TensorDataset(np.arange(10, 13, dtype=np.float32), np.ones(3, dtype=np.int64))
+    both = ConcatDataset([a, b])
+    assert len(both) == 8 and both.cumulative_sizes == [5, 8]
+    assert both[4][0].item() == 4 and both[5][0].item() == 10 and both[-1][0].item() == 12
+    assert len(a + b + a) == 13
+    batches = [x.tolist() for x, _ in DataLoader(both, batch_size=3)]
+    assert batches == [[0, 1, 2], [3, 4, 10], [11, 12]]
+    with pytest.raises(IndexError, match="index 8 is out of range for 8 samples"):
+        both[8]
+    with pytest.raises(ValueError, match="should not be an empty iterable"):
+        ConcatDataset([])
