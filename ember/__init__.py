@@ -27,9 +27,10 @@ from .ops import (acos, allclose, argsort, asin, atan, atan2, ceil, cosh, count_
                   erf, erfc, exp2, expm1, floor, frac, is_tensor, isclose, lerp, log2, log10, logaddexp,
                   masked_select, narrow, nonzero, numel, reciprocal, round, sinh, square, tan,
                   trunc, unbind)
-from .ops import (addmm, cdist, clamp_max, clamp_min, cumprod, diag, diag_embed, diagonal, diff,
-                  floor_divide, fmod, index_add, logit, median, meshgrid, nan_to_num, remainder,
-                  std_mean, take_along_dim, tensordot, trace, unique, var_mean)
+from .ops import (addmm, bucketize, cdist, clamp_max, clamp_min, cross, cumprod, diag,
+                  diag_embed, diagonal, diff, floor_divide, fmod, index_add, logit, median,
+                  meshgrid, nan_to_num, remainder, rot90, scatter, searchsorted, std_mean,
+                  take_along_dim, tensordot, trace, tril_indices, triu_indices, unique, var_mean)
 from .tensor import Tensor
 from . import nn, optim  # noqa: E402  (they build on the names above)
 

@@ -267,6 +267,15 @@ class Tensor:
     def masked_fill_(self, mask, value):
         return self._inplace("masked_fill_", lambda a, m: _ops.masked_fill(a, m, value), mask)
 
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """In place: scatter(self, dim, index, src or value) (e.g. one-hot rows:
+        zeros(n, C).scatter_(1, labels.unsqueeze(1), 1.0))."""
+        return self._inplace("scatter_", lambda a, i: _ops.scatter(a, dim, i, src, value,
+                                                                   reduce), index)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace("scatter_add_", lambda a, i: _ops.scatter_add(a, dim, i, src), index)
+
     def uniform_(self, a=0.0, b=1.0):
         from .backend import rng
         self._check_inplace("uniform_")

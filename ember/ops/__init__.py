@@ -12,19 +12,20 @@ from .division import floor_divide, fmod, remainder
 from .extra_math import (acos, asin, atan, atan2, ceil, cosh, erf, erfc, exp2, expm1, floor, frac,
                          lerp, log10, log2, logaddexp, logit, nan_to_num, reciprocal, round, sinh,
                          square, tan, trunc)
-from .index import (gather, getitem, index_add, index_select, masked_fill, scatter_add, setitem,
-                    sort, take_along_dim, topk)
-from .linalg import addmm, bmm, dot, einsum, linear, matmul, mm, outer, tensordot
+from .index import (gather, getitem, index_add, index_select, masked_fill, scatter, scatter_add,
+                    setitem, sort, take_along_dim, topk)
+from .linalg import addmm, bmm, cross, dot, einsum, linear, matmul, mm, outer, tensordot
 from .matrix import diag, diag_embed, diagonal, trace
 from .order import median, meshgrid, unique
 from .reduce import (amax, amin, argmax, argmin, cumprod, cumsum, diff, logsumexp, max, mean, min,
                      norm, prod, std, std_mean, sum, var, var_mean)
 from .similarity import cdist
-from .query import (allclose, argsort, count_nonzero, equal, is_tensor, isclose, masked_select,
-                    narrow, nonzero, numel, unbind)
-from .shape import (_shape_arg as shape_arg, broadcast_to, cat, chunk, expand, flatten, flip,
-                    matrix_transpose, pad, permute, repeat, reshape, roll, split, squeeze, stack, t,
-                    transpose, tril, triu, unflatten, unsqueeze)
+from .query import (allclose, argsort, bucketize, count_nonzero, equal, is_tensor, isclose,
+                    masked_select, narrow, nonzero, numel, searchsorted, tril_indices,
+                    triu_indices, unbind)
+from .shape import (broadcast_to, cat, chunk, expand, flatten, flip, matrix_transpose, pad,
+                    permute, repeat, reshape, roll, rot90, _shape_arg as shape_arg, split, squeeze,
+                    stack, t, transpose, tril, triu, unflatten, unsqueeze)
 
 
 class Clone(Function):
@@ -109,6 +110,7 @@ def bind_methods(T):
         __rfloordiv__=_reflected(floor_divide), median=median, unique=unique,
         addmm=addmm, nan_to_num=nan_to_num, logit=logit, clamp_min=clamp_min,
         clamp_max=clamp_max, diff=diff, index_add=index_add, take_along_dim=take_along_dim,
+        scatter=scatter, rot90=rot90, cross=cross,
     )
     for name, fn in methods.items():
         setattr(T, name, fn)

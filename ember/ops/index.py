@@ -265,17 +265,20 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
-        gsrc = None
-        if ctx.needs_input_grad[2]:
-            src = ctx.inputs[2]
-            gsrc = g.gather(ctx.dim, index)
-            if gsrc.shape != src.shape:  # src entries past index's shape were never added
-                from .shape import pad
-                widths = []
-                for s, n in reversed(list(zip(src.shape, gsrc.shape))):
-                    widths += [0, s - n]
-                gsrc = pad(gsrc, widths)
+        gsrc = _src_grad(g, index, ctx.dim, ctx.inputs[2].shape) if ctx.needs_input_grad[2] \
+            else None
         return g, None, gsrc
+
+
+def _src_grad(g, index, dim, src_shape):
+    """A scatter's gradient for src: g read at index, zeros for the src entries past index's
+    shape (they were never written)."""
+    gsrc = g.gather(dim, index)
+    if gsrc.shape != tuple(src_shape):
+        from .shape import pad
+        gsrc = pad(gsrc, [w for s, n in zip(reversed(src_shape), reversed(gsrc.shape))
+                          for w in (0, s - n)])
+    return gsrc
 
 
 def gather(x, dim, index):
@@ -286,6 +289,59 @@ def gather(x, dim, index):
     return Gather.apply(x, index, dim)
 
 
+class Scatter(Function):
+    """y = x, then y[index[i][j]][j] = src[i][j] (dim 0; where index repeats, one write wins);
+    dx = g with the written positions zeroed,  dsrc = g gathered at index"""
+    name = "scatter"
+
+    @staticmethod
+    def forward(ctx, x, index, src, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        out = np.array(x, order="C")
+        flat = _along_dim_flat(index, dim, x.shape)
+        out.reshape(-1)[flat.reshape(-1)] = src[tuple(slice(0, n) for n in index.shape)].reshape(-1)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import where
+        (index,) = ctx.saved_tensors
+        x = ctx.inputs[0]
+        gx = gsrc = None
+        if ctx.needs_input_grad[0]:
+            written = np.zeros(x.shape, dtype=bool)
+            written.reshape(-1)[_along_dim_flat(index._data, ctx.dim, x.shape).reshape(-1)] = True
+            gx = where(tensor_cls()(written), 0.0, g)
+        if ctx.needs_input_grad[2]:
+            gsrc = _src_grad(g, index, ctx.dim, ctx.inputs[2].shape)
+        return gx, None, gsrc, None
+
+
+def scatter(x, dim, index, src=None, value=None, reduce=None):
+    """x with src[i][j] (or the number value) written at x[index[i][j]][j] (dim 0); reduce="add"
+    adds instead (scatter_add). Gradients flow to x (where not overwritten) and to src."""
+    T = tensor_cls()
+    if reduce == "add":
+        if not isinstance(src, T):
+            src = T(np.full(index.shape, src if value is None else value, dtype=x.dtype))
+        return scatter_add(x, dim, index, src)
+    if reduce is not None:
+        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (use None or "
+                                  "'add', or scatter_reduce's forms through other ops)")
+    if not isinstance(src, T):
+        fill = src if value is None else value
+        if fill is None:
+            raise TypeError("scatter: expected src (a Tensor) or value (a number)")
+        src = T(np.full(index.shape, fill, dtype=x.dtype))
+    dim = normalize_dim("scatter", dim, x.ndim)
+    _check_index("scatter", x, dim, index._data)
+    _check_src("scatter", x, index, src)
+    if x.ndim == 0:
+        return Scatter.apply(x.reshape(1), index.reshape(1), src.reshape(1), 0).reshape(())
+    return Scatter.apply(x, index, src, dim)
+
+
 def scatter_add(x, dim, index, src):
     dim = normalize_dim("scatter_add", dim, x.ndim)
     _check_index("scatter_add", x, dim, index._data)
@@ -294,12 +350,16 @@ def scatter_add(x, dim, index, src):
             raise RuntimeError(f"scatter_add: src of shape {src.shape} must be 0-dim like the "
                                "input")
         return scatter_add(x.reshape(1), 0, index.reshape(1), src.reshape(1)).reshape(())
+    _check_src("scatter_add", x, index, src)
+    return ScatterAdd.apply(x, index, src, dim)
+
+
+def _check_src(name, x, index, src):
     if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
-        raise RuntimeError(f"scatter_add: src of shape {src.shape} must be at least as large as "
+        raise RuntimeError(f"{name}: src of shape {src.shape} must be at least as large as "
                            f"index of shape {index.shape} in every dim")
     if src.dtype != x.dtype:
-        raise TypeError(f"scatter_add: src dtype {src.dtype} differs from input dtype {x.dtype}")
-    return ScatterAdd.apply(x, index, src, dim)
+        raise TypeError(f"{name}: src dtype {src.dtype} differs from input dtype {x.dtype}")
 
 
 def index_select(x, dim, index):

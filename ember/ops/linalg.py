@@ -333,3 +333,26 @@ def tensordot(a, b, dims=2):
     right = b.permute(dims_b + free_b).reshape(size, -1)
     return mm(left, right).reshape(tuple(a.shape[d] for d in free_a) +
                                    tuple(b.shape[d] for d in free_b))
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along dim (with dim=None, the first dim of size 3, as
+    torch.cross): (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0); inputs of one rank broadcast."""
+    from .shape import cat
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"cross: inputs must have the same number of dimensions, got shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
+    shape = broadcast_shapes("cross", input.shape, other.shape)
+    if dim is None:
+        dim = next((d for d, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in shapes {tuple(input.shape)} "
+                               f"and {tuple(other.shape)}")
+    d = dim % len(shape) if shape else 0
+    if not shape or shape[d] != 3:
+        raise RuntimeError(f"cross: dimension {dim} does not have size 3 (shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)})")
+    a, b = input.expand(shape), other.expand(shape)
+    part = [(a.narrow(d, i, 1), b.narrow(d, i, 1)) for i in range(3)]
+    (a0, b0), (a1, b1), (a2, b2) = part
+    return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)

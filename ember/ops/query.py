@@ -96,3 +96,51 @@ def masked_select(input, mask):
                         f"{getattr(mask, 'dtype', type(mask).__name__)}")
     shape = broadcast_shapes("masked_select", input.shape, mask.shape)
     return input.expand(shape)[mask.expand(shape)]
+
+
+def bucketize(input, boundaries, right=False, out_int32=False):
+    """For each value, the index of its bucket among the sorted 1-D boundaries: i with
+    boundaries[i - 1] < x <= boundaries[i] (right=True: boundaries[i - 1] <= x < boundaries[i])."""
+    T = tensor_cls()
+    b = boundaries._data if isinstance(boundaries, T) else np.asarray(boundaries)
+    if b.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
+    x = input._data if isinstance(input, T) else np.asarray(input)
+    idx = np.searchsorted(b, x, side="right" if right else "left")
+    return T(np.asarray(idx, dtype=np.int32 if out_int32 else np.int64))
+
+
+def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=None):
+    """Where each value would go into the sorted last dim of sorted_sequence (its leading dims
+    matching values', or 1-D for all): the first such place, the last with right=True or
+    side='right'."""
+    T = tensor_cls()
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        right = side == "right"
+    seq = sorted_sequence._data
+    vals = values._data if isinstance(values, T) else np.asarray(values)
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        idx = np.searchsorted(seq, vals, side=how)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError(f"searchsorted: the leading dims of sorted_sequence "
+                               f"{seq.shape} and values {vals.shape} must match")
+        rows_s = seq.reshape(-1, seq.shape[-1])
+        rows_v = vals.reshape(-1, vals.shape[-1])
+        idx = np.stack([np.searchsorted(s_, v, side=how) for s_, v in zip(rows_s, rows_v)])
+        idx = idx.reshape(vals.shape)
+    return T(np.asarray(idx, dtype=np.int32 if out_int32 else np.int64))
+
+
+def tril_indices(row, col, offset=0):
+    """(2, N) int64: the row and column of every element on or below the offset diagonal of a
+    row x col matrix, row by row."""
+    return tensor_cls()(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+
+
+def triu_indices(row, col, offset=0):
+    """(2, N) int64: the row and column of every element on or above the offset diagonal."""
+    return tensor_cls()(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))

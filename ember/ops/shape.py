@@ -512,3 +512,20 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(tuple(lead) + (c, hr // r, r, wr // r, r))
     x = x.permute(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
     return x.reshape(tuple(lead) + (c * r * r, hr // r, wr // r))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of dims, from the first towards the second."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected 2 dims, got {len(dims)}")
+    d0, d1 = (normalize_dim("rot90", d, input.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: the two dims must differ, got {tuple(dims)}")
+    k %= 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip((d0, d1))
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
