@@ -31,6 +31,7 @@ from .ops import (addmm, bucketize, cdist, clamp_max, clamp_min, cross, cumprod,
                   diag_embed, diagonal, diff, floor_divide, fmod, index_add, logit, median,
                   meshgrid, nan_to_num, remainder, rot90, scatter, searchsorted, std_mean,
                   take_along_dim, tensordot, trace, tril_indices, triu_indices, unique, var_mean)
+from .ops import cummax, cummin, kthvalue, nanmean, nanquantile, nansum, quantile
 from .tensor import Tensor
 from . import nn, optim  # noqa: E402  (they build on the names above)
 

@@ -20,6 +20,7 @@ from .order import median, meshgrid, unique
 from .reduce import (amax, amin, argmax, argmin, cumprod, cumsum, diff, logsumexp, max, mean, min,
                      norm, prod, std, std_mean, sum, var, var_mean)
 from .similarity import cdist
+from .statistics import (cummax, cummin, kthvalue, nanmean, nanquantile, nansum, quantile)
 from .query import (allclose, argsort, bucketize, count_nonzero, equal, is_tensor, isclose,
                     masked_select, narrow, nonzero, numel, searchsorted, tril_indices,
                     triu_indices, unbind)
@@ -110,7 +111,9 @@ def bind_methods(T):
         __rfloordiv__=_reflected(floor_divide), median=median, unique=unique,
         addmm=addmm, nan_to_num=nan_to_num, logit=logit, clamp_min=clamp_min,
         clamp_max=clamp_max, diff=diff, index_add=index_add, take_along_dim=take_along_dim,
-        scatter=scatter, rot90=rot90, cross=cross,
+        scatter=scatter, rot90=rot90, cross=cross, nansum=nansum, nanmean=nanmean,
+        quantile=quantile, nanquantile=nanquantile, kthvalue=kthvalue, cummax=cummax,
+        cummin=cummin,
     )
     for name, fn in methods.items():
         setattr(T, name, fn)
