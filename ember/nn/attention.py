@@ -194,13 +194,13 @@ class MultiheadAttention(Module):
         if self.bias_k is not None:
             k = cat([k, self.bias_k.expand(1, bsz, embed)], 0)
             v = cat([v, self.bias_v.expand(1, bsz, embed)], 0)
-            mask = None if mask is None else _pad_last(mask, 0.0)
+            mask = None if mask is None else _pad_last(mask)
         heads, hd = self.num_heads, self.head_dim
         q, k, v = (t.reshape(t.shape[0], bsz * heads, hd).transpose(0, 1) for t in (q, k, v))
         if self.add_zero_attn:
             zeros = T(np.zeros((bsz * heads, 1, hd), q.dtype))
             k, v = cat([k, zeros], 1), cat([v, zeros], 1)
-            mask = None if mask is None else _pad_last(mask, 0.0)
+            mask = None if mask is None else _pad_last(mask)
         scores = (q * math.sqrt(1.0 / hd)) @ k.mT
         if mask is not None:
             scores = scores + mask
@@ -244,7 +244,7 @@ class MultiheadAttention(Module):
         return mask
 
 
-def _pad_last(mask, value):
-    """One more column (key) of `value` on the mask's last dim."""
-    extra = tensor_cls()(np.full(tuple(mask.shape[:-1]) + (1,), value, mask.dtype))
+def _pad_last(mask):
+    """One more column (key) of zeros on the additive mask: the added key is never masked."""
+    extra = tensor_cls()(np.zeros(tuple(mask.shape[:-1]) + (1,), mask.dtype))
     return cat([mask, extra], -1)

@@ -131,19 +131,24 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 class BagMax(Function):
     """y[b] = the elementwise max of the rows of bag b (rows starts[b]:ends[b]; zeros for an
-    empty bag);   drows = g[b] at each (row, column) that was its bag's first maximum"""
+    empty bag; NaN ignored unless a column holds nothing else, as torch);
+    drows = g[b] at each (row, column) that was its bag's first maximum"""
     name = "embedding_bag_max"
 
     @staticmethod
     def forward(ctx, rows, starts, ends):
+        """One pass per column block for all bags (reduceat), not a loop over bags."""
         out = np.zeros((len(starts), rows.shape[1]), rows.dtype)
         arg = np.full(out.shape, -1, np.intp)
-        cols = np.arange(rows.shape[1])
-        for b, (s, e) in enumerate(zip(starts, ends)):
-            if e > s:
-                k = np.argmax(rows[s:e], 0)
-                arg[b] = s + k
-                out[b] = rows[s + k, cols]
+        full = ends > starts
+        if full.any():
+            s = starts[full]
+            top = np.fmax.reduceat(rows, s, axis=0)  # NaN skipped unless all are, as torch
+            bag = np.repeat(np.arange(s.size), ends[full] - s)
+            at_top = (rows == top[bag]) | (np.isnan(rows) & np.isnan(top[bag]))
+            first = np.where(at_top, np.arange(rows.shape[0])[:, None], rows.shape[0])
+            arg[full] = np.minimum.reduceat(first, s, axis=0)
+            out[full] = top
         ctx.arg = arg
         return out
 

@@ -63,7 +63,10 @@ def meshgrid(*tensors, indexing="ij"):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    T = tensor_cls()
     for t in tensors:
+        if not isinstance(t, T):
+            raise TypeError(f"meshgrid: expected Tensors, got {type(t).__name__}")
         if t.ndim > 1:
             raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got shape "
                                f"{tuple(t.shape)}")

@@ -119,8 +119,11 @@ def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=Non
         if side not in ("left", "right"):
             raise RuntimeError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         right = side == "right"
-    seq = sorted_sequence._data
+    seq = sorted_sequence._data if isinstance(sorted_sequence, T) else np.asarray(sorted_sequence)
     vals = values._data if isinstance(values, T) else np.asarray(values)
+    if seq.ndim == 0:
+        raise RuntimeError("searchsorted: sorted_sequence must have at least one dim, got a "
+                           "0-d tensor")
     how = "right" if right else "left"
     if seq.ndim == 1:
         idx = np.searchsorted(seq, vals, side=how)

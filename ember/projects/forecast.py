@@ -24,6 +24,7 @@ from ..backend import manual_seed
 from ..data import DataLoader, TensorDataset
 from ..data.series import calendar_features, seasonal_series, sliding_windows
 from ..train import fit, predict
+from .options import require_at_least_one
 
 MODELS = ("gru", "lstm")
 
@@ -61,9 +62,7 @@ class ForecastConfig:
     def check(self):
         if self.model not in MODELS:
             raise ValueError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
-        for k in ("epochs", "window", "horizon", "hidden", "batch_size", "test"):
-            if getattr(self, k) < 1:
-                raise ValueError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(self, k)}")
+        require_at_least_one(self, "epochs", "window", "horizon", "hidden", "batch_size", "test")
         if not self.lr > 0:
             raise ValueError(f"--lr must be > 0, got {self.lr}")
 

@@ -19,6 +19,7 @@ from ..backend import manual_seed, rng
 from ..data import DataLoader, TensorDataset
 from ..data.synthetic import _generator
 from ..train import evaluate, fit
+from .options import require_at_least_one
 
 CELLS = ("lstm", "gru", "rnn")
 INITS = ("chrono", "pytorch")
@@ -99,9 +100,7 @@ class SeqClassConfig:
     seed: int = 0
 
     def check(self):
-        for k in ("length", "train", "test", "epochs", "batch_size", "hidden"):
-            if getattr(self, k) < 1:
-                raise ValueError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(self, k)}")
+        require_at_least_one(self, "length", "train", "test", "epochs", "batch_size", "hidden")
         if self.classes < 2 or self.vocab <= self.classes:
             raise ValueError(f"need --vocab > --classes >= 2, got {self.vocab} and "
                              f"{self.classes}")

@@ -27,6 +27,7 @@ from ..backend import manual_seed, rng
 from ..ops import cat
 from ..tensor import Tensor
 from .corpus import FORTUNES_DIR, read_fortune_file
+from .options import require_at_least_one
 
 TOPICS = ("computers", "politics", "science", "men-women")
 MODELS = ("packed", "padded", "bag", "transformer")
@@ -90,8 +91,8 @@ def padded_batches(sequences, labels, batch_size, shuffle=False):
         idx = order[start:start + batch_size]
         lengths = np.array([sequences[i].size for i in idx], dtype=np.int64)
         tokens = np.zeros((idx.size, lengths.max()), dtype=np.int64)
-        for row, i in enumerate(idx):
-            tokens[row, :lengths[row]] = sequences[i]
+        tokens[np.arange(lengths.max()) < lengths[:, None]] = np.concatenate(
+            [sequences[i] for i in idx])
         yield Tensor(tokens), lengths, Tensor(np.asarray(labels)[idx].astype(np.int64))
 
 
@@ -158,9 +159,8 @@ class TextClassConfig:
     root: str = FORTUNES_DIR
 
     def check(self):
-        for k in ("max_words", "min_count", "embedding", "hidden", "epochs", "batch_size"):
-            if getattr(self, k) < 1:
-                raise ValueError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(self, k)}")
+        require_at_least_one(self, "max_words", "min_count", "embedding", "hidden", "epochs",
+                             "batch_size")
         if not self.lr > 0:
             raise ValueError(f"--lr must be > 0, got {self.lr}")
         if not 0 <= self.dropout < 1:

@@ -23,6 +23,7 @@ from ..nn import functional as F
 from ..tensor import Tensor
 from .corpus import (Vocab, batchify, bits_per_char, num_batches, read_corpus, split_ids,
                      tbptt_batches)
+from .options import require_at_least_one
 
 CHECKPOINT = "model.safetensors"
 
@@ -59,10 +60,8 @@ class TextGenConfig:
     seed: int = 0
 
     def check(self):
-        positive = ("epochs", "seq_len", "batch_size", "embedding", "hidden", "layers")
-        for k in positive:
-            if getattr(self, k) < 1:
-                raise ValueError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(self, k)}")
+        require_at_least_one(self, "epochs", "seq_len", "batch_size", "embedding", "hidden",
+                             "layers")
         if not self.lr > 0 or not self.clip > 0:
             raise ValueError(f"--lr and --clip must be > 0, got {self.lr} and {self.clip}")
         if self.eval_every < 0:

@@ -60,6 +60,24 @@ def test_layer_matches_torch_with_last_offset_and_max_norm():
     assert not isinstance(e, nn.Embedding)
 
 
+def test_max_bags_match_torch_with_many_bags_empty_ones_and_nans():
+    r = np.random.default_rng(3)
+    w = r.standard_normal((9, 4))
+    w[3, 1] = np.nan  # max mode skips it, as torch
+    idx, off = r.integers(0, 9, 40), np.array([0, 5, 5, 12, 12, 30])
+    for pad in (None, 2):
+        ew, tw = ember.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+        ey = nn.functional.embedding_bag(ember.tensor(idx), ew, ember.tensor(off), mode="max",
+                                         padding_idx=pad)
+        ty = torch.nn.functional.embedding_bag(torch.tensor(idx), tw, torch.tensor(off),
+                                               mode="max", padding_idx=pad)
+        g = r.standard_normal(tuple(ty.shape))
+        ey.backward(ember.tensor(g))
+        ty.backward(torch.tensor(g))
+        np.testing.assert_array_equal(ey.detach().numpy(), ty.detach().numpy())
+        np.testing.assert_array_equal(ew.grad.numpy(), tw.grad.numpy())
+
+
 def test_bag_mean_equals_the_mean_of_embedding_rows():
     ember.manual_seed(0)
     bag = nn.EmbeddingBag(10, 5, padding_idx=0)

@@ -30,12 +30,18 @@ def _specials(rng, shapes, dtype):
 
 CDIST = [((4, 3), (5, 3)), ((2, 4, 3), (2, 5, 3))]
 
+
+def _cdist(p):
+    return lambda m, a, b: m.cdist(a, b, p=p)
+
 # (torch cannot differentiate cdist twice: no second-derivative comparison for it)
 CASES = [
-    Case(f"cdist_p{p}", (lambda p: lambda m, a, b: m.cdist(a, b, p=p))(p), CDIST,
+    Case(f"cdist_p{p}", _cdist(p), CDIST,
          make=_with_twins, gradcheck=p not in (float("inf"),), double=False)
     for p in (2.0, 1.0, 3.0, 0.5, float("inf"))
 ] + [
+    Case("cdist_pinf_apart", lambda m, a, b: m.cdist(a, b, p=float("inf")), CDIST,
+         double=False),  # (gradcheck away from zero distances, where the max is a kink)
     Case("cdist_batch_broadcast", lambda m, a, b: m.cdist(a, b), [((2, 1, 4, 3), (3, 5, 3))],
          double=False),
     Case("cdist_p0", lambda m, a, b: m.cdist(a, b, p=0) + a.sum(), CDIST[:1], make=_with_twins,

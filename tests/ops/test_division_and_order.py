@@ -90,3 +90,5 @@ def test_meshgrid_errors():
         ember.meshgrid(ember.arange(2.0), indexing="yx")
     with pytest.raises(RuntimeError, match="expected 0-D or 1-D tensors"):
         ember.meshgrid(ember.ones(2, 2))
+    with pytest.raises(TypeError, match="meshgrid: expected Tensors, got list"):
+        ember.meshgrid([1, 2], [3])

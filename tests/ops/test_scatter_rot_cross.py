@@ -67,6 +67,7 @@ def test_index_builders_match_torch():
     assert ember.searchsorted(ember.tensor(seq), ember.tensor(vals), side="right").tolist() == \
         torch.searchsorted(torch.tensor(seq), torch.tensor(vals), side="right").tolist()
     assert ember.bucketize(ember.tensor(x), ember.tensor(b), out_int32=True).dtype == ember.int32
+    assert ember.searchsorted([1.0, 2.0, 3.0], [2.5]).tolist() == [2]   # arrays are taken too
     for r, c, k in ((3, 4, 0), (4, 3, -1), (3, 3, 1)):
         assert ember.tril_indices(r, c, k).tolist() == torch.tril_indices(r, c, k).tolist()
         assert ember.triu_indices(r, c, k).tolist() == torch.triu_indices(r, c, k).tolist()
